@@ -1,0 +1,25 @@
+/**
+ * Error codes shared by `error` messages on the socket and JSON error bodies of the HTTP API
+ * (`{"error": {"code", "message"}}`).
+ */
+export const ERROR_CODES = [
+  /** Malformed JSON, a non-object, an unknown type or a wrong shape. The socket stays open. */
+  'BAD_REQUEST',
+  /** Missing, malformed, forged or expired credentials (HTTP 401). */
+  'UNAUTHORIZED',
+  /** Authenticated, but not allowed: a room of someone else, a role without the right (HTTP 403). */
+  'FORBIDDEN',
+  /** No such route or resource (HTTP 404). */
+  'NOT_FOUND',
+  /** The request conflicts with the resource's state (HTTP 409). */
+  'CONFLICT',
+  /** The body is larger than the server accepts (HTTP 413). */
+  'PAYLOAD_TOO_LARGE',
+  /** Too many requests (HTTP 429). */
+  'RATE_LIMITED',
+  /** A dependency is down; retry later (HTTP 503). */
+  'SERVICE_UNAVAILABLE',
+  /** An unexpected server error (HTTP 500). */
+  'INTERNAL',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -1,0 +1,9 @@
+/*
+ * Public API of @payments-system/protocol.
+ */
+export * from './constants.js';
+export * from './rooms.js';
+export * from './close-codes.js';
+export * from './error-codes.js';
+export * from './messages.js';
+export * from './parse.js';

@@ -1,0 +1,15 @@
+import { Component } from '@angular/core';
+
+@Component({
+  selector: 'lib-realtime',
+  imports: [],
+  template: `
+    <p>
+      realtime works!
+    </p>
+  `,
+  styles: ``,
+})
+export class Realtime {
+
+}

@@ -1,0 +1,5 @@
+/*
+ * Public API Surface of realtime
+ */
+
+export * from './lib/realtime';

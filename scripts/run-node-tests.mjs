@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+// Runs node's test runner over every *.test.ts below the given folders.
+// Node 20's --test neither expands globs nor discovers .ts files, so we list them here;
+// an empty list is an error, never a silent "0 tests".
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const roots = process.argv.slice(2);
+if (roots.length === 0) {
+  console.error('usage: run-node-tests.mjs <folder|file>...');
+  process.exit(2);
+}
+
+function collect(path, out) {
+  if (statSync(path).isFile()) return void out.push(path);
+  for (const entry of readdirSync(path, { withFileTypes: true })) {
+    if (entry.name === 'node_modules') continue;
+    const child = join(path, entry.name);
+    if (entry.isDirectory()) collect(child, out);
+    else if (entry.name.endsWith('.test.ts')) out.push(child);
+  }
+}
+
+const files = [];
+for (const root of roots) collect(root, files);
+if (files.length === 0) {
+  console.error(`no *.test.ts files under ${roots.join(', ')}`);
+  process.exit(1);
+}
+
+const reporter = process.env.TEST_REPORTER ?? 'spec';
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', `--test-reporter=${reporter}`, ...files.sort()],
+  { stdio: 'inherit' },
+);
+process.exit(result.status ?? 1);
