@@ -11,6 +11,8 @@ export const ERROR_CODES = [
   'FORBIDDEN',
   /** No such route or resource (HTTP 404). */
   'NOT_FOUND',
+  /** The route exists, but not for this HTTP method (HTTP 405). */
+  'METHOD_NOT_ALLOWED',
   /** The request conflicts with the resource's state (HTTP 409). */
   'CONFLICT',
   /** The body is larger than the server accepts (HTTP 413). */

@@ -1,0 +1,32 @@
+/**
+ * Where a WebSocket handshake carries its token: the `bearer` subprotocol
+ * (`Sec-WebSocket-Protocol: bearer, <JWT>`), or the `?token=` query parameter.
+ */
+import type { IncomingMessage } from 'node:http';
+import { BEARER_SUBPROTOCOL, TOKEN_QUERY_PARAM } from '@payments-system/protocol';
+
+export interface HandshakeTarget {
+  readonly pathname: string;
+  readonly token: string | undefined;
+}
+
+export function readHandshake(request: IncomingMessage): HandshakeTarget {
+  // The base only satisfies the URL parser; the host header is never trusted here.
+  const url = new URL(request.url ?? '/', 'http://gateway.invalid');
+  return {
+    pathname: url.pathname,
+    token: tokenFromSubprotocols(request.headers['sec-websocket-protocol']) ?? (url.searchParams.get(TOKEN_QUERY_PARAM) || undefined),
+  };
+}
+
+function tokenFromSubprotocols(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const offered = header.split(',').map((protocol) => protocol.trim());
+  const index = offered.indexOf(BEARER_SUBPROTOCOL);
+  return index >= 0 ? offered[index + 1] || undefined : undefined;
+}
+
+/** The subprotocol the gateway answers with: `bearer` when offered, never the token itself. */
+export function selectSubprotocol(offered: ReadonlySet<string>): string | false {
+  return offered.has(BEARER_SUBPROTOCOL) ? BEARER_SUBPROTOCOL : false;
+}

@@ -1,0 +1,101 @@
+/**
+ * Access tokens: HS256 JWTs with the claims the realtime layer needs.
+ *
+ * The secret is turned into a KeyObject once. Handing jsonwebtoken a string makes it
+ * create a KeyObject on every call, which multiplies the cost of each handshake.
+ */
+import { createSecretKey, type KeyObject } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { z } from 'zod';
+import { ID_PATTERN, ROLES, type Role } from '@payments-system/protocol';
+
+const ALGORITHM = 'HS256';
+
+export interface Claims {
+  readonly userId: string;
+  readonly email: string;
+  readonly role: Role;
+  /** Expiry, in seconds since the epoch (the JWT `exp`). */
+  readonly exp: number;
+  /** Login session the token belongs to, when it came from a login (`sid`). */
+  readonly sessionId?: string;
+}
+
+const claimsSchema = z.object({
+  userId: z.string().regex(ID_PATTERN),
+  email: z.string().min(3).max(254),
+  role: z.enum(ROLES),
+  exp: z.number().int().positive(),
+  sid: z.string().regex(ID_PATTERN).optional(),
+});
+
+export type AuthFailureReason =
+  | 'missing'
+  | 'malformed'
+  | 'invalid_signature'
+  | 'unsupported_algorithm'
+  | 'expired'
+  | 'not_yet_valid'
+  | 'invalid_claims';
+
+/** Why a token was refused; the reason is safe to log and to count, the token never is. */
+export class AuthFailure extends Error {
+  override readonly name = 'AuthFailure';
+  constructor(readonly reason: AuthFailureReason) {
+    super(`token ${reason.replace(/_/g, ' ')}`);
+  }
+}
+
+export class TokenVerifier {
+  private readonly key: KeyObject;
+
+  constructor(secret: string) {
+    this.key = createSecretKey(Buffer.from(secret, 'utf8'));
+  }
+
+  /** Returns the token's claims, or throws an AuthFailure. */
+  verify(token: string | undefined): Claims {
+    if (!token) throw new AuthFailure('missing');
+    let decoded: unknown;
+    try {
+      decoded = jwt.verify(token, this.key, { algorithms: [ALGORITHM] });
+    } catch (error) {
+      throw new AuthFailure(reasonOf(error));
+    }
+    const claims = claimsSchema.safeParse(decoded);
+    if (!claims.success) throw new AuthFailure('invalid_claims');
+    const { sid, ...rest } = claims.data;
+    return sid === undefined ? rest : { ...rest, sessionId: sid };
+  }
+}
+
+function reasonOf(error: unknown): AuthFailureReason {
+  if (error instanceof jwt.TokenExpiredError) return 'expired';
+  if (error instanceof jwt.NotBeforeError) return 'not_yet_valid';
+  const message = error instanceof Error ? error.message : '';
+  if (message === 'invalid signature') return 'invalid_signature';
+  // `alg: none` tokens arrive without a signature; other algorithms are refused by the pin.
+  if (message === 'invalid algorithm' || message === 'jwt signature is required') return 'unsupported_algorithm';
+  return 'malformed';
+}
+
+export interface TokenSubject {
+  readonly userId: string;
+  readonly email: string;
+  readonly role: Role;
+  readonly sessionId?: string;
+}
+
+/** Signs an access token (the demo's login, the token CLI, tests). */
+export function signAccessToken(
+  secret: string | KeyObject,
+  subject: TokenSubject,
+  options: { readonly expiresInSeconds?: number } = {},
+): string {
+  const key = typeof secret === 'string' ? createSecretKey(Buffer.from(secret, 'utf8')) : secret;
+  const { sessionId, ...claims } = subject;
+  return jwt.sign(sessionId === undefined ? claims : { ...claims, sid: sessionId }, key, {
+    algorithm: ALGORITHM,
+    expiresIn: options.expiresInSeconds ?? 15 * 60,
+  });
+}

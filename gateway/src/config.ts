@@ -1,0 +1,101 @@
+/**
+ * Gateway configuration: parsed and validated once, from the environment, into a frozen object.
+ * Every error names the variable, so a bad deployment fails at start with a precise message.
+ */
+import { z } from 'zod';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface GatewayConfig {
+  readonly port: number;
+  readonly host: string;
+  /** HS256 secret for access tokens. */
+  readonly jwtSecret: string;
+  readonly heartbeatIntervalMs: number;
+  readonly heartbeatTimeoutMs: number;
+  /** Allowed `Origin` values for the WebSocket handshake; empty allows any. */
+  readonly allowedOrigins: readonly string[];
+  readonly maxPayloadBytes: number;
+  /** Sustained client messages per second per socket, and the burst above it. */
+  readonly rateLimitPerSecond: number;
+  readonly rateLimitBurst: number;
+  /** Unsent bytes a socket may queue before it is closed as a slow consumer (4008). */
+  readonly maxBufferedBytes: number;
+  /** How long SIGTERM waits for sockets to close before terminating them. */
+  readonly shutdownTimeoutMs: number;
+  readonly logLevel: LogLevel;
+}
+
+/** Each variable, its config key and its schema (defaults included). */
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const envSchema = {
+  PORT: ['port', integer(0, 65535).default(3000)],
+  HOST: ['host', z.string().min(1).default('0.0.0.0')],
+  JWT_SECRET: [
+    'jwtSecret',
+    z
+      .string({ error: 'is required (an HS256 secret of at least 32 characters)' })
+      .min(32, 'must be at least 32 characters (256 bits) for HS256'),
+  ],
+  HEARTBEAT_INTERVAL_MS: ['heartbeatIntervalMs', integer(100, 3_600_000).default(30_000)],
+  HEARTBEAT_TIMEOUT_MS: ['heartbeatTimeoutMs', integer(50, 3_600_000).default(10_000)],
+  WS_ALLOWED_ORIGINS: [
+    'allowedOrigins',
+    z
+      .string()
+      .default('')
+      .transform((list) => list.split(',').map((origin) => origin.trim()).filter(Boolean))
+      .pipe(z.array(z.url({ error: 'must be a comma-separated list of origins such as https://app.example.com' }))),
+  ],
+  WS_MAX_PAYLOAD_BYTES: ['maxPayloadBytes', integer(1024, 16 * 1024 * 1024).default(65_536)],
+  WS_RATE_LIMIT_PER_SECOND: ['rateLimitPerSecond', integer(1, 100_000).default(20)],
+  WS_RATE_LIMIT_BURST: ['rateLimitBurst', integer(1, 100_000).default(40)],
+  WS_MAX_BUFFERED_BYTES: ['maxBufferedBytes', integer(1024, 1024 * 1024 * 1024).default(1024 * 1024)],
+  SHUTDOWN_TIMEOUT_MS: ['shutdownTimeoutMs', integer(0, 600_000).default(10_000)],
+  LOG_LEVEL: ['logLevel', z.enum(LOG_LEVELS).default('info')],
+} as const satisfies Record<string, readonly [keyof GatewayConfig, z.ZodType]>;
+
+export type EnvVariable = keyof typeof envSchema;
+export const ENV_VARIABLES = Object.keys(envSchema) as EnvVariable[];
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parses `env` (normally process.env). Throws a ConfigError naming every bad variable. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): GatewayConfig {
+  const config: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const name of ENV_VARIABLES) {
+    const [key, schema] = envSchema[name];
+    const raw = env[name];
+    const result = schema.safeParse(raw === '' && name !== 'WS_ALLOWED_ORIGINS' ? undefined : raw);
+    if (result.success) config[key] = result.data;
+    else problems.push(`${name} ${result.error.issues.map((issue) => issue.message).join(', ')}`);
+  }
+  if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  return checkConfig(config as unknown as GatewayConfig);
+}
+
+/** Defaults for everything but the secret, for embedding the gateway (tests, the demo). */
+export function defaultConfig(overrides: Partial<GatewayConfig> & Pick<GatewayConfig, 'jwtSecret'>): GatewayConfig {
+  const defaults = loadConfig({ JWT_SECRET: overrides.jwtSecret });
+  return checkConfig({ ...defaults, ...overrides });
+}
+
+/** Rules across variables, checked after each variable is valid on its own. */
+function checkConfig(config: GatewayConfig): GatewayConfig {
+  if (config.heartbeatTimeoutMs >= config.heartbeatIntervalMs) {
+    throw new ConfigError(
+      `invalid configuration: HEARTBEAT_TIMEOUT_MS (${config.heartbeatTimeoutMs}) must be less than HEARTBEAT_INTERVAL_MS (${config.heartbeatIntervalMs})`,
+    );
+  }
+  if (config.rateLimitBurst < config.rateLimitPerSecond) {
+    throw new ConfigError(
+      `invalid configuration: WS_RATE_LIMIT_BURST (${config.rateLimitBurst}) must be at least WS_RATE_LIMIT_PER_SECOND (${config.rateLimitPerSecond})`,
+    );
+  }
+  return Object.freeze({ ...config, allowedOrigins: Object.freeze([...config.allowedOrigins]) });
+}

@@ -1,0 +1,31 @@
+/**
+ * `npm run gateway`: the gateway alone, configured only by environment variables
+ * (see the configuration table in README.md).
+ */
+import { ConfigError, loadConfig } from './config.ts';
+import { startGateway } from './server.ts';
+
+let config;
+try {
+  config = loadConfig(process.env);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`gateway: ${error.message}\n`);
+  process.exit(1);
+}
+
+const gateway = await startGateway(config);
+gateway.logger.info({ url: gateway.url, ws: gateway.wsUrl }, `gateway listening on ${gateway.url}`);
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    gateway.logger.info({ signal }, 'shutting down');
+    gateway.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        gateway.logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  });
+}

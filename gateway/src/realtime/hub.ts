@@ -1,0 +1,165 @@
+/**
+ * The realtime core: accepts authenticated sockets, keeps the registries exact, runs the
+ * heartbeat and token expiry, and delivers room events. It knows nothing of HTTP or of
+ * where events come from (the bus calls `deliver`).
+ */
+import {
+  BROADCAST_ROOM,
+  CLOSE_CODE_INFO,
+  CloseCode,
+  roleRoom,
+  userRoom,
+  type Room,
+  type RoomEvent,
+} from '@payments-system/protocol';
+import type { RawData, WebSocket } from 'ws';
+import type { PaymentAccess } from '../auth/room-policy.ts';
+import type { Claims } from '../auth/tokens.ts';
+import type { GatewayConfig } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import { Broadcaster, type DeliveryReport } from './broadcaster.ts';
+import { Connection, type ConnectionOwner, type GatewaySocket } from './connection.ts';
+import { ConnectionRegistry } from './connection-registry.ts';
+import { Heartbeat } from './heartbeat.ts';
+import { handleClientFrame, type MessageContext } from './message-handler.ts';
+import { RoomRegistry } from './room-registry.ts';
+import { TokenExpiry } from './token-expiry.ts';
+
+export interface HubStats {
+  readonly connections: number;
+  readonly rooms: number;
+  readonly expiryTracked: number;
+}
+
+export class RealtimeHub implements ConnectionOwner {
+  readonly connections = new ConnectionRegistry();
+  readonly rooms = new RoomRegistry();
+  readonly messageContext: MessageContext;
+  private readonly heartbeat: Heartbeat;
+  private readonly expiry: TokenExpiry;
+  private readonly broadcaster: Broadcaster;
+  private readonly closeWaiters = new Set<() => void>();
+  private sequence = 0;
+
+  constructor(
+    private readonly config: GatewayConfig,
+    readonly logger: Logger,
+    paymentAccess: PaymentAccess,
+  ) {
+    this.messageContext = {
+      rooms: this.rooms,
+      rateLimit: { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst },
+      paymentAccess,
+      logger,
+    };
+    this.heartbeat = new Heartbeat(
+      this.connections,
+      { intervalMs: config.heartbeatIntervalMs, timeoutMs: config.heartbeatTimeoutMs },
+      (connection) => {
+        logger.info({ connectionId: connection.id, userId: connection.claims.userId }, 'heartbeat timed out, terminating');
+        connection.socket.terminate();
+      },
+    );
+    this.expiry = new TokenExpiry((connection) => {
+      logger.info({ connectionId: connection.id, userId: connection.claims.userId }, 'token expired, closing');
+      connection.socket.close(CloseCode.TokenExpired, CLOSE_CODE_INFO[CloseCode.TokenExpired].reason);
+    });
+    this.broadcaster = new Broadcaster(this.rooms, config.maxBufferedBytes, (connection) => {
+      logger.warn(
+        { connectionId: connection.id, userId: connection.claims.userId, bufferedBytes: connection.socket.bufferedAmount },
+        'slow consumer, closing',
+      );
+      connection.socket.close(CloseCode.SlowConsumer, CLOSE_CODE_INFO[CloseCode.SlowConsumer].reason);
+    });
+  }
+
+  start(): void {
+    this.heartbeat.start();
+    this.expiry.start();
+  }
+
+  stop(): void {
+    this.heartbeat.stop();
+    this.expiry.stop();
+  }
+
+  /** Registers an authenticated socket and puts it in its user, role and broadcast rooms. */
+  accept(socket: GatewaySocket, claims: Claims): Connection {
+    const connection = new Connection(this, (++this.sequence).toString(36), socket, claims, this.config.rateLimitBurst, Date.now());
+    socket.connection = connection;
+    socket.on('message', onMessage);
+    socket.on('pong', onPong);
+    socket.on('error', onError);
+    socket.on('close', onClose);
+    this.connections.add(connection);
+    this.rooms.join(connection, userRoom(claims.userId));
+    this.rooms.join(connection, roleRoom(claims.role));
+    this.rooms.join(connection, BROADCAST_ROOM);
+    this.expiry.track(connection);
+    this.logger.debug({ connectionId: connection.id, userId: claims.userId, role: claims.role }, 'socket connected');
+    return connection;
+  }
+
+  deliver(room: Room, event: RoomEvent): DeliveryReport {
+    return this.broadcaster.deliver(room, event);
+  }
+
+  handleFrame(connection: Connection, data: RawData, isBinary: boolean): void {
+    handleClientFrame(this.messageContext, connection, data, isBinary);
+  }
+
+  /** Removes every trace of a closed connection. Idempotent. */
+  release(connection: Connection, code: number): void {
+    if (connection.released) return;
+    connection.released = true;
+    this.connections.remove(connection);
+    this.rooms.leaveAll(connection);
+    this.expiry.untrack(connection);
+    this.logger.debug({ connectionId: connection.id, userId: connection.claims.userId, code }, 'socket closed');
+    if (this.connections.size === 0) for (const wake of this.closeWaiters) wake();
+  }
+
+  /** Closes every socket with `code`; terminates those still open after `timeoutMs`. */
+  async closeAll(code: number, reason: string, timeoutMs: number): Promise<void> {
+    if (this.connections.size === 0) return;
+    for (const connection of this.connections) connection.socket.close(code, reason);
+    let wake!: () => void;
+    const allClosed = new Promise<void>((resolve) => (wake = resolve));
+    this.closeWaiters.add(wake);
+    const timer = setTimeout(() => {
+      for (const connection of this.connections) connection.socket.terminate();
+    }, timeoutMs);
+    try {
+      await allClosed;
+    } finally {
+      clearTimeout(timer);
+      this.closeWaiters.delete(wake);
+    }
+  }
+
+  stats(): HubStats {
+    return { connections: this.connections.size, rooms: this.rooms.size, expiryTracked: this.expiry.size };
+  }
+}
+
+// Listeners shared by every socket: `this` is the socket, its connection leads to the rest.
+// (`ws` types `this` as its base class; the server only ever creates GatewaySockets.)
+function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  const { connection } = this as GatewaySocket;
+  connection.owner.handleFrame(connection, data, isBinary);
+}
+
+function onPong(this: WebSocket): void {
+  (this as GatewaySocket).connection.alive = true;
+}
+
+function onError(this: WebSocket, error: Error): void {
+  // `ws` closes the socket itself after an error (bad frame, too big); the close handler cleans up.
+  const { connection } = this as GatewaySocket;
+  connection.owner.logger.debug({ connectionId: connection.id, err: error.message }, 'socket error');
+}
+
+function onClose(this: WebSocket, code: number): void {
+  const { connection } = this as GatewaySocket;
+  connection.owner.release(connection, code);
+}

@@ -1,0 +1,44 @@
+/**
+ * Rooms indexed both ways: room → members here, connection → rooms on the connection.
+ * An emptied room is dropped, so the map never holds more rooms than have members.
+ */
+import type { Room } from '@payments-system/protocol';
+import type { Connection } from './connection.ts';
+
+export class RoomRegistry {
+  private readonly rooms = new Map<Room, Set<Connection>>();
+
+  get size(): number {
+    return this.rooms.size;
+  }
+
+  /** Returns false when the connection was already a member. */
+  join(connection: Connection, room: Room): boolean {
+    if (connection.rooms.has(room)) return false;
+    let members = this.rooms.get(room);
+    if (!members) this.rooms.set(room, (members = new Set()));
+    members.add(connection);
+    connection.rooms.add(room);
+    return true;
+  }
+
+  /** Returns false when the connection was not a member. */
+  leave(connection: Connection, room: Room): boolean {
+    if (!connection.rooms.delete(room)) return false;
+    const members = this.rooms.get(room);
+    if (members && members.delete(connection) && members.size === 0) this.rooms.delete(room);
+    return true;
+  }
+
+  leaveAll(connection: Connection): void {
+    for (const room of connection.rooms) {
+      const members = this.rooms.get(room);
+      if (members && members.delete(connection) && members.size === 0) this.rooms.delete(room);
+    }
+    connection.rooms.clear();
+  }
+
+  members(room: Room): ReadonlySet<Connection> | undefined {
+    return this.rooms.get(room);
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * The HTTP upgrade to a WebSocket. Everything that can refuse a socket (path, draining,
+ * Origin, token) is decided here, before `handleUpgrade`, so a refused client gets an
+ * HTTP status and never a 101.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { STATUS_CODES } from 'node:http';
+import { WS_PATH, type ErrorCode } from '@payments-system/protocol';
+import { readHandshake } from '../auth/handshake.ts';
+import { AuthFailure, type TokenVerifier } from '../auth/tokens.ts';
+import type { Logger } from '../logger.ts';
+import type { GatewaySocket } from './connection.ts';
+import type { RealtimeHub } from './hub.ts';
+
+export interface UpgradeDependencies {
+  /** The `ws` server (noServer mode) that completes accepted handshakes. */
+  readonly wss: {
+    handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, done: (socket: GatewaySocket) => void): void;
+  };
+  readonly hub: RealtimeHub;
+  readonly verifier: TokenVerifier;
+  readonly allowedOrigins: readonly string[];
+  readonly logger: Logger;
+  readonly isDraining: () => boolean;
+}
+
+export type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+export function createUpgradeHandler(deps: UpgradeDependencies): UpgradeHandler {
+  const allowedOrigins = new Set(deps.allowedOrigins);
+  return (request, socket, head) => {
+    socket.on('error', ignoreSocketError);
+    const { pathname, token } = readHandshake(request);
+    if (pathname !== WS_PATH) return refuse(socket, 404, 'NOT_FOUND', `no WebSocket endpoint at ${pathname}; use ${WS_PATH}`);
+    if (deps.isDraining()) return refuse(socket, 503, 'SERVICE_UNAVAILABLE', 'gateway is shutting down');
+    // Browsers always send Origin; a client without one is not a browser page and still needs a token.
+    const origin = request.headers.origin;
+    if (allowedOrigins.size > 0 && origin !== undefined && !allowedOrigins.has(origin)) {
+      deps.logger.warn({ origin, remoteAddress: request.socket.remoteAddress }, 'handshake refused: origin not allowed');
+      return refuse(socket, 403, 'FORBIDDEN', 'origin not allowed');
+    }
+    let claims;
+    try {
+      claims = deps.verifier.verify(token);
+    } catch (error) {
+      if (!(error instanceof AuthFailure)) throw error;
+      deps.logger.warn({ reason: error.reason, remoteAddress: request.socket.remoteAddress }, 'handshake refused: bad token');
+      return refuse(socket, 401, 'UNAUTHORIZED', error.message);
+    }
+    deps.wss.handleUpgrade(request, socket, head, (ws) => deps.hub.accept(ws, claims));
+  };
+}
+
+function refuse(socket: Duplex, status: number, code: ErrorCode, message: string): void {
+  const body = JSON.stringify({ error: { code, message } });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
+      'Connection: close\r\n' +
+      'Content-Type: application/json\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      (status === 401 ? 'WWW-Authenticate: Bearer\r\n' : '') +
+      `\r\n${body}`,
+  );
+}
+
+function ignoreSocketError(): void {
+  // A client that vanishes mid-handshake must not crash the process; nothing else to do.
+}

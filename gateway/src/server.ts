@@ -1,0 +1,116 @@
+/**
+ * Wires the gateway: one `http.Server` running the Koa app, with the `ws` server mounted
+ * on its `upgrade` event. Also the programmatic entry point for tests and embedding.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import { CLOSE_CODE_INFO, CloseCode, type PublishRequest, WS_PATH } from '@payments-system/protocol';
+import { selectSubprotocol } from './auth/handshake.ts';
+import { noPaymentAccess, type PaymentAccess } from './auth/room-policy.ts';
+import { TokenVerifier } from './auth/tokens.ts';
+import type { Bus } from './bus/bus.ts';
+import { InMemoryBus } from './bus/in-memory-bus.ts';
+import { defaultConfig, type GatewayConfig } from './config.ts';
+import { createHttpApp } from './http/app.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { GatewaySocket } from './realtime/connection.ts';
+import { RealtimeHub, type HubStats } from './realtime/hub.ts';
+import { createUpgradeHandler } from './realtime/upgrade.ts';
+
+export interface GatewayOptions extends Partial<GatewayConfig> {
+  readonly jwtSecret: string;
+  /** Defaults to a pino logger at `logLevel`. */
+  readonly logger?: Logger;
+  /** Defaults to the in-memory bus. */
+  readonly bus?: Bus;
+  /** Who may join `payment:<id>` rooms; by default only admins. */
+  readonly paymentAccess?: PaymentAccess;
+}
+
+export interface Gateway {
+  readonly config: GatewayConfig;
+  /** `http://host:port`, with a loopback host when bound to every interface. */
+  readonly url: string;
+  readonly wsUrl: string;
+  readonly port: number;
+  readonly logger: Logger;
+  readonly hub: RealtimeHub;
+  readonly server: Server;
+  publish(request: PublishRequest): Promise<string>;
+  stats(): HubStats;
+  /** Stops accepting, closes every socket with 1001, then stops the server. Idempotent. */
+  close(): Promise<void>;
+}
+
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const { logger: givenLogger, bus: givenBus, paymentAccess, ...overrides } = options;
+  const config = defaultConfig(overrides);
+  const logger = givenLogger ?? createLogger(config.logLevel);
+  const bus = givenBus ?? new InMemoryBus();
+  const verifier = new TokenVerifier(config.jwtSecret);
+  const hub = new RealtimeHub(config, logger, paymentAccess ?? noPaymentAccess);
+  let draining = false;
+  const isDraining = () => draining;
+
+  const app = createHttpApp({
+    logger,
+    bus,
+    verifier,
+    health: { stats: () => hub.stats(), isDraining },
+    maxBodyBytes: config.maxPayloadBytes,
+  });
+  const server = createServer(app.callback());
+  const wss = new WebSocketServer<typeof GatewaySocket>({
+    noServer: true,
+    WebSocket: GatewaySocket,
+    maxPayload: config.maxPayloadBytes,
+    // The hub tracks connections itself, with the room and expiry indexes it needs.
+    clientTracking: false,
+    perMessageDeflate: false,
+    handleProtocols: selectSubprotocol,
+  });
+  server.on('upgrade', createUpgradeHandler({ wss, hub, verifier, allowedOrigins: config.allowedOrigins, logger, isDraining }));
+
+  await bus.start((room, event) => hub.deliver(room, event));
+  hub.start();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+
+  const port = (server.address() as AddressInfo).port;
+  const host = ['0.0.0.0', '::', ''].includes(config.host) ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      draining = true;
+      logger.info({ connections: hub.connections.size }, 'draining: closing sockets with 1001');
+      const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await hub.closeAll(CloseCode.GoingAway, CLOSE_CODE_INFO[CloseCode.GoingAway].reason, config.shutdownTimeoutMs);
+      hub.stop();
+      await bus.close();
+      server.closeAllConnections();
+      await serverClosed;
+      logger.info('gateway stopped');
+    })());
+
+  return {
+    config,
+    url,
+    wsUrl: `${url.replace(/^http/, 'ws')}${WS_PATH}`,
+    port,
+    logger,
+    hub,
+    server,
+    publish: (request) => bus.publish(request),
+    stats: () => hub.stats(),
+    close,
+  };
+}
