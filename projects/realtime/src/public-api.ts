@@ -1,5 +1,53 @@
 /*
- * Public API Surface of realtime
+ * Public API of @payments-system/realtime. Explicit exports only; names starting with ɵ are internal.
  */
+export {
+  provideRealtime,
+  withQueryParamToken,
+  withWebSocketConstructor,
+  RealtimeFeatureKind,
+  type RealtimeFeature,
+} from './lib/provide-realtime';
+export {
+  RealtimeService,
+  type RealtimeConnectionState,
+  type RealtimeConnectionSnapshot,
+  type RealtimeRoomAck,
+} from './lib/realtime.service';
+export {
+  DEFAULT_HEARTBEAT,
+  DEFAULT_RECONNECT,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_SEND_QUEUE_SIZE,
+  type RealtimeConfig,
+  type RealtimeHeartbeatOptions,
+  type RealtimeJitter,
+  type RealtimeReconnectOptions,
+  type RealtimeTokenRefresher,
+  type RealtimeTokenSource,
+  type WebSocketConstructor,
+} from './lib/config';
+export {
+  RealtimeRequestError,
+  type RealtimeError,
+  type RealtimeErrorKind,
+  type RealtimeRequestErrorCode,
+} from './lib/errors';
+export { backoffDelay } from './lib/backoff';
+export {
+  provideRealtimeStore,
+  RealtimeConnectionActions,
+  RealtimePaymentsActions,
+  RealtimeSessionActions,
+  RealtimeNotificationsActions,
+  RealtimeRoomsActions,
+  realtimeConnectionFeature,
+  realtimePaymentsFeature,
+  realtimeEffects,
+  type RealtimeConnectionStoreState,
+  type RealtimePayment,
+  type RealtimePaymentsState,
+} from './lib/store/public';
 
-export * from './lib/realtime';
+/** @internal Used by `@payments-system/realtime/testing`. */
+export { ɵREALTIME_WEB_SOCKET_CTOR, ɵREALTIME_ONLINE, ɵREALTIME_RANDOM } from './lib/config';

@@ -1,0 +1,60 @@
+import { createActionGroup, emptyProps, props } from '@ngrx/store';
+import type {
+  NotificationPayload,
+  PaymentUpdatedPayload,
+  Room,
+  SessionSyncPayload,
+  SystemBroadcastPayload,
+} from '@payments-system/protocol';
+import type { RealtimeError } from '../errors';
+import type { RealtimeConnectionSnapshot } from '../realtime.service';
+
+/** Events about the connection itself. */
+export const RealtimeConnectionActions = createActionGroup({
+  source: 'Realtime/Connection',
+  events: {
+    'State Changed': props<{ snapshot: RealtimeConnectionSnapshot }>(),
+    'Error Reported': props<{ error: RealtimeError }>(),
+  },
+});
+
+/** Payment events received from the gateway. */
+export const RealtimePaymentsActions = createActionGroup({
+  source: 'Realtime/Payments',
+  events: {
+    'Payment Updated': props<{ payment: PaymentUpdatedPayload; eventId: string | null; receivedAt: string }>(),
+  },
+});
+
+/**
+ * Session events received from the gateway. `Logout Requested` means the user's session ended elsewhere:
+ * the host app's auth should clear its token and navigate to its login page.
+ */
+export const RealtimeSessionActions = createActionGroup({
+  source: 'Realtime/Session',
+  events: {
+    'Logout Requested': props<{ session: SessionSyncPayload }>(),
+  },
+});
+
+/** Notices received from the gateway, for the app to show. */
+export const RealtimeNotificationsActions = createActionGroup({
+  source: 'Realtime/Notifications',
+  events: {
+    'Notification Received': props<{ notification: NotificationPayload }>(),
+    'Broadcast Received': props<{ broadcast: SystemBroadcastPayload }>(),
+  },
+});
+
+/** Commands from the app (`Watch Room`, `Unwatch Room`) and their outcomes. */
+export const RealtimeRoomsActions = createActionGroup({
+  source: 'Realtime/Rooms',
+  events: {
+    'Watch Room': props<{ room: Room }>(),
+    'Unwatch Room': props<{ room: Room }>(),
+    'Room Subscribed': props<{ room: Room }>(),
+    'Room Unsubscribed': props<{ room: Room }>(),
+    'Room Request Failed': props<{ room: Room; code: string; message: string }>(),
+    'Disconnect Requested': emptyProps(),
+  },
+});

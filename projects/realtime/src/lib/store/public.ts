@@ -1,0 +1,11 @@
+export {
+  RealtimeConnectionActions,
+  RealtimeNotificationsActions,
+  RealtimePaymentsActions,
+  RealtimeRoomsActions,
+  RealtimeSessionActions,
+} from './actions';
+export { realtimeConnectionFeature, type RealtimeConnectionStoreState } from './connection.feature';
+export { realtimePaymentsFeature, type RealtimePayment, type RealtimePaymentsState } from './payments.feature';
+export { realtimeEffects } from './effects';
+export { provideRealtimeStore } from './provide-realtime-store';
