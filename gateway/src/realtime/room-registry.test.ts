@@ -1,0 +1,29 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Connection } from './connection.ts';
+import { RoomRegistry } from './room-registry.ts';
+
+const connection = () => ({ rooms: new Set() }) as unknown as Connection;
+
+describe('RoomRegistry', () => {
+  it('indexes both ways and drops emptied rooms', () => {
+    const rooms = new RoomRegistry();
+    const a = connection();
+    const b = connection();
+    assert.equal(rooms.join(a, 'broadcast'), true);
+    assert.equal(rooms.join(a, 'broadcast'), false);
+    rooms.join(b, 'broadcast');
+    rooms.join(a, 'user:a');
+    assert.deepEqual([...(rooms.members('broadcast') ?? [])], [a, b]);
+    assert.deepEqual([...a.rooms], ['broadcast', 'user:a']);
+    assert.equal(rooms.size, 2);
+
+    assert.equal(rooms.leave(a, 'user:a'), true);
+    assert.equal(rooms.leave(a, 'user:a'), false);
+    assert.equal(rooms.members('user:a'), undefined);
+    rooms.leaveAll(a);
+    rooms.leaveAll(b);
+    assert.equal(rooms.size, 0);
+    assert.equal(a.rooms.size, 0);
+  });
+});
