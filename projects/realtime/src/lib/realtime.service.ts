@@ -456,13 +456,13 @@ export class RealtimeService {
       return throwError(() => this.stop(kind, `${error.message}: not reconnecting`, false, code));
     }
     const kind: RealtimeErrorKind = opened && code !== 1006 && code !== 1005 ? 'closed-by-server' : 'network';
-    this.report({ kind, message: error.message, closeCode: code, at: asyncScheduler.now() });
     const reconnect = this.config.reconnect;
     const attempt = ++this.failures;
     if (!reconnect || attempt > reconnect.maxAttempts) {
       const tries = reconnect ? reconnect.maxAttempts : 0;
       return throwError(() => this.stop(kind, `gave up after ${tries} attempts: ${error.message}`, true, code));
     }
+    this.report({ kind, message: error.message, closeCode: code, at: asyncScheduler.now() });
     const delay = backoffDelay(attempt, reconnect.delaysMs, reconnect.jitter, this.random);
     this.setSnapshot({ state: 'reconnecting', attempt, nextRetryAt: asyncScheduler.now() + delay });
     return race(timer(delay), this.online$).pipe(

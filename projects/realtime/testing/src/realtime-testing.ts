@@ -5,7 +5,7 @@ import {
   ɵREALTIME_WEB_SOCKET_CTOR,
   type WebSocketConstructor,
 } from '@payments-system/realtime';
-import { Subject } from 'rxjs';
+import { Subject, type Observable } from 'rxjs';
 import { FakeWebSocket } from './fake-web-socket';
 
 /**
@@ -19,16 +19,21 @@ export class RealtimeTestingController {
   /** Jitter randomness: `random()` returns this (default 0.5). */
   randomValue = 0.5;
   private readonly online = new Subject<void>();
+  private readonly createdSubject = new Subject<FakeWebSocket>();
+  /** Emits each socket as it is created (its handlers are attached right after: act on it asynchronously). */
+  readonly created: Observable<FakeWebSocket> = this.createdSubject.asObservable();
   /** @internal */
   readonly ɵonline$ = this.online.asObservable();
 
   /** @internal */
   readonly ɵctor: WebSocketConstructor = (() => {
     const sockets = this.sockets;
+    const created = this.createdSubject;
     return class extends FakeWebSocket {
       constructor(url: string, protocols?: string | string[]) {
         super(url, protocols);
         sockets.push(this);
+        created.next(this);
       }
     } as unknown as WebSocketConstructor;
   })();
