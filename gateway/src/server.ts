@@ -14,6 +14,7 @@ import { InMemoryBus } from './bus/in-memory-bus.ts';
 import { defaultConfig, type GatewayConfig } from './config.ts';
 import { createHttpApp } from './http/app.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { GatewayMetrics } from './metrics.ts';
 import { GatewaySocket } from './realtime/connection.ts';
 import { RealtimeHub, type HubStats } from './realtime/hub.ts';
 import { createUpgradeHandler } from './realtime/upgrade.ts';
@@ -36,6 +37,7 @@ export interface Gateway {
   readonly port: number;
   readonly logger: Logger;
   readonly hub: RealtimeHub;
+  readonly metrics: GatewayMetrics;
   readonly server: Server;
   publish(request: PublishRequest): Promise<string>;
   stats(): HubStats;
@@ -49,7 +51,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const logger = givenLogger ?? createLogger(config.logLevel);
   const bus = givenBus ?? new InMemoryBus();
   const verifier = new TokenVerifier(config.jwtSecret);
-  const hub = new RealtimeHub(config, logger, paymentAccess ?? noPaymentAccess);
+  const metrics = new GatewayMetrics(() => hub.connections.countByRole());
+  const hub: RealtimeHub = new RealtimeHub(config, logger, metrics, paymentAccess ?? noPaymentAccess);
   let draining = false;
   const isDraining = () => draining;
 
@@ -59,6 +62,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     verifier,
     health: { stats: () => hub.stats(), isDraining },
     maxBodyBytes: config.maxPayloadBytes,
+    metrics,
   });
   const server = createServer(app.callback());
   const wss = new WebSocketServer<typeof GatewaySocket>({
@@ -70,7 +74,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     perMessageDeflate: false,
     handleProtocols: selectSubprotocol,
   });
-  server.on('upgrade', createUpgradeHandler({ wss, hub, verifier, allowedOrigins: config.allowedOrigins, logger, isDraining }));
+  server.on('upgrade', createUpgradeHandler({ wss, hub, verifier, allowedOrigins: config.allowedOrigins, logger, metrics, isDraining }));
 
   await bus.start((room, event) => hub.deliver(room, event));
   hub.start();
@@ -108,6 +112,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     port,
     logger,
     hub,
+    metrics,
     server,
     publish: (request) => bus.publish(request),
     stats: () => hub.stats(),

@@ -17,6 +17,7 @@ import type { PaymentAccess } from '../auth/room-policy.ts';
 import type { Claims } from '../auth/tokens.ts';
 import type { GatewayConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
+import type { GatewayMetrics } from '../metrics.ts';
 import { Broadcaster, type DeliveryReport } from './broadcaster.ts';
 import { Connection, type ConnectionOwner, type GatewaySocket } from './connection.ts';
 import { ConnectionRegistry } from './connection-registry.ts';
@@ -44,6 +45,7 @@ export class RealtimeHub implements ConnectionOwner {
   constructor(
     private readonly config: GatewayConfig,
     readonly logger: Logger,
+    private readonly metrics: GatewayMetrics,
     paymentAccess: PaymentAccess,
   ) {
     this.messageContext = {
@@ -51,20 +53,24 @@ export class RealtimeHub implements ConnectionOwner {
       rateLimit: { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst },
       paymentAccess,
       logger,
+      metrics,
     };
     this.heartbeat = new Heartbeat(
       this.connections,
       { intervalMs: config.heartbeatIntervalMs, timeoutMs: config.heartbeatTimeoutMs },
       (connection) => {
+        metrics.heartbeatTerminations.inc();
         logger.info({ connectionId: connection.id, userId: connection.claims.userId }, 'heartbeat timed out, terminating');
         connection.socket.terminate();
       },
     );
     this.expiry = new TokenExpiry((connection) => {
+      metrics.tokenExpiryCloses.inc();
       logger.info({ connectionId: connection.id, userId: connection.claims.userId }, 'token expired, closing');
       connection.socket.close(CloseCode.TokenExpired, CLOSE_CODE_INFO[CloseCode.TokenExpired].reason);
     });
     this.broadcaster = new Broadcaster(this.rooms, config.maxBufferedBytes, (connection) => {
+      metrics.slowConsumerCloses.inc();
       logger.warn(
         { connectionId: connection.id, userId: connection.claims.userId, bufferedBytes: connection.socket.bufferedAmount },
         'slow consumer, closing',
@@ -96,12 +102,23 @@ export class RealtimeHub implements ConnectionOwner {
     this.rooms.join(connection, roleRoom(claims.role));
     this.rooms.join(connection, BROADCAST_ROOM);
     this.expiry.track(connection);
+    this.metrics.connectionsOpened.inc();
     this.logger.debug({ connectionId: connection.id, userId: claims.userId, role: claims.role }, 'socket connected');
     return connection;
   }
 
   deliver(room: Room, event: RoomEvent): DeliveryReport {
-    return this.broadcaster.deliver(room, event);
+    const started = performance.now();
+    const report = this.broadcaster.deliver(room, event);
+    const seconds = (performance.now() - started) / 1000;
+    this.metrics.broadcastFanout.observe(report.delivered);
+    this.metrics.broadcastDuration.observe(seconds);
+    this.metrics.messagesSent.inc({ type: event.type }, report.delivered);
+    this.logger.info(
+      { eventId: event.id, room, type: event.type, correlationId: event.correlationId, delivered: report.delivered, ms: seconds * 1000 },
+      'event delivered',
+    );
+    return report;
   }
 
   handleFrame(connection: Connection, data: RawData, isBinary: boolean): void {
@@ -115,6 +132,7 @@ export class RealtimeHub implements ConnectionOwner {
     this.connections.remove(connection);
     this.rooms.leaveAll(connection);
     this.expiry.untrack(connection);
+    this.metrics.connectionsClosed.inc({ code: String(code) });
     this.logger.debug({ connectionId: connection.id, userId: connection.claims.userId, code }, 'socket closed');
     if (this.connections.size === 0) for (const wake of this.closeWaiters) wake();
   }

@@ -2,7 +2,7 @@
  * Client frames: rate limit, parse, authorize, answer. Bad input is answered with an
  * `error` message and the socket stays open; only a flood closes it (1008).
  */
-import type { RawData } from 'ws';
+import { WebSocket, type RawData } from 'ws';
 import {
   CloseCode,
   CLOSE_CODE_INFO,
@@ -14,6 +14,7 @@ import {
 } from '@payments-system/protocol';
 import { canJoin, type PaymentAccess } from '../auth/room-policy.ts';
 import type { Logger } from '../logger.ts';
+import type { GatewayMetrics } from '../metrics.ts';
 import type { Connection } from './connection.ts';
 import { serverMessage } from './messages.ts';
 import { takeMessageToken, type RateLimit } from './rate-limit.ts';
@@ -24,24 +25,31 @@ export interface MessageContext {
   readonly rateLimit: RateLimit;
   readonly paymentAccess: PaymentAccess;
   readonly logger: Logger;
+  readonly metrics: GatewayMetrics;
 }
 
 export function handleClientFrame(context: MessageContext, connection: Connection, data: RawData, isBinary: boolean): void {
+  // Frames already buffered when the socket started closing (after a flood, say) are dropped.
+  if (connection.socket.readyState !== WebSocket.OPEN) return;
   connection.alive = true;
   if (!takeMessageToken(connection, context.rateLimit, Date.now())) {
+    context.metrics.rateLimitCloses.inc();
     context.logger.warn({ connectionId: connection.id, userId: connection.claims.userId }, 'rate limit exceeded, closing');
     connection.socket.close(CloseCode.PolicyViolation, CLOSE_CODE_INFO[CloseCode.PolicyViolation].reason);
     return;
   }
   if (isBinary) {
-    badRequest(connection, 'binary frames are not supported; send JSON text');
+    context.metrics.messagesReceived.inc({ type: 'invalid' });
+    badRequest(context, connection, 'binary frames are not supported; send JSON text');
     return;
   }
   const parsed = parseClientMessage(rawText(data));
   if (!parsed.ok) {
-    badRequest(connection, parsed.error);
+    context.metrics.messagesReceived.inc({ type: 'invalid' });
+    badRequest(context, connection, parsed.error);
     return;
   }
+  context.metrics.messagesReceived.inc({ type: parsed.value.type });
   dispatch(context, connection, parsed.value);
 }
 
@@ -49,38 +57,40 @@ function dispatch(context: MessageContext, connection: Connection, message: Clie
   const { correlationId } = message;
   switch (message.type) {
     case 'ping':
-      reply(connection, 'pong', {}, correlationId);
+      reply(context, connection, 'pong', {}, correlationId);
       return;
     case 'subscribe': {
       const { room } = message.payload;
       if (!canJoin(connection.claims, room, context.paymentAccess)) {
         const error: ErrorPayload = { code: 'FORBIDDEN', room, message: `not allowed to join ${room}` };
-        reply(connection, 'error', error, correlationId);
+        reply(context, connection, 'error', error, correlationId);
         return;
       }
       context.rooms.join(connection, room);
-      reply(connection, 'subscribed', { room }, correlationId);
+      reply(context, connection, 'subscribed', { room }, correlationId);
       return;
     }
     case 'unsubscribe': {
       const { room } = message.payload;
       context.rooms.leave(connection, room);
-      reply(connection, 'unsubscribed', { room }, correlationId);
+      reply(context, connection, 'unsubscribed', { room }, correlationId);
       return;
     }
   }
 }
 
-function badRequest(connection: Connection, message: string): void {
-  reply(connection, 'error', { code: 'BAD_REQUEST', message });
+function badRequest(context: MessageContext, connection: Connection, message: string): void {
+  reply(context, connection, 'error', { code: 'BAD_REQUEST', message });
 }
 
 function reply<K extends ServerMessageType>(
+  context: MessageContext,
   connection: Connection,
   type: K,
   payload: ServerPayloads[K],
   correlationId?: string,
 ): void {
+  context.metrics.messagesSent.inc({ type });
   connection.socket.send(JSON.stringify(serverMessage(type, payload, correlationId)));
 }
 

@@ -10,6 +10,7 @@ import { WS_PATH, type ErrorCode } from '@payments-system/protocol';
 import { readHandshake } from '../auth/handshake.ts';
 import { AuthFailure, type TokenVerifier } from '../auth/tokens.ts';
 import type { Logger } from '../logger.ts';
+import type { GatewayMetrics } from '../metrics.ts';
 import type { GatewaySocket } from './connection.ts';
 import type { RealtimeHub } from './hub.ts';
 
@@ -22,6 +23,7 @@ export interface UpgradeDependencies {
   readonly verifier: TokenVerifier;
   readonly allowedOrigins: readonly string[];
   readonly logger: Logger;
+  readonly metrics: GatewayMetrics;
   readonly isDraining: () => boolean;
 }
 
@@ -29,6 +31,10 @@ export type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Bu
 
 export function createUpgradeHandler(deps: UpgradeDependencies): UpgradeHandler {
   const allowedOrigins = new Set(deps.allowedOrigins);
+  const refuse = (socket: Duplex, status: number, code: ErrorCode, message: string): void => {
+    deps.metrics.handshakesRefused.inc({ status });
+    writeRefusal(socket, status, code, message);
+  };
   return (request, socket, head) => {
     socket.on('error', ignoreSocketError);
     const { pathname, token } = readHandshake(request);
@@ -45,6 +51,7 @@ export function createUpgradeHandler(deps: UpgradeDependencies): UpgradeHandler 
       claims = deps.verifier.verify(token);
     } catch (error) {
       if (!(error instanceof AuthFailure)) throw error;
+      deps.metrics.authFailures.inc({ reason: error.reason });
       deps.logger.warn({ reason: error.reason, remoteAddress: request.socket.remoteAddress }, 'handshake refused: bad token');
       return refuse(socket, 401, 'UNAUTHORIZED', error.message);
     }
@@ -52,7 +59,7 @@ export function createUpgradeHandler(deps: UpgradeDependencies): UpgradeHandler 
   };
 }
 
-function refuse(socket: Duplex, status: number, code: ErrorCode, message: string): void {
+function writeRefusal(socket: Duplex, status: number, code: ErrorCode, message: string): void {
   const body = JSON.stringify({ error: { code, message } });
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +

@@ -3,14 +3,16 @@ import { Router } from '@koa/router';
 import { parsePublishRequest } from '@payments-system/protocol';
 import type { Bus } from '../../bus/bus.ts';
 import type { TokenVerifier } from '../../auth/tokens.ts';
+import type { GatewayMetrics } from '../../metrics.ts';
 import { requireBearer, type AuthState } from '../bearer-auth.ts';
 
-export function eventRoutes(bus: Bus, verifier: TokenVerifier): Router<AuthState> {
-  return new Router<AuthState>().post('/api/events', requireBearer(verifier, 'ADMIN'), async (ctx) => {
+export function eventRoutes(bus: Bus, verifier: TokenVerifier, metrics: GatewayMetrics): Router<AuthState> {
+  return new Router<AuthState>().post('/api/events', requireBearer(verifier, metrics, 'ADMIN'), async (ctx) => {
     if (!ctx.is('application/json')) return ctx.throw(400, 'body must be application/json');
     const request = parsePublishRequest(ctx.request.body);
     if (!request.ok) return ctx.throw(400, request.error);
     const id = await bus.publish(request.value);
+    metrics.eventsPublished.inc({ type: request.value.type });
     ctx.state.log.info(
       { eventId: id, room: request.value.room, type: request.value.type, correlationId: request.value.correlationId },
       'event published',

@@ -1,0 +1,100 @@
+/**
+ * Prometheus metrics (prom-client), one registry per gateway so that several gateways in
+ * one process (tests, embedding) never share counters. Names are documented in
+ * docs/operations.md; the hot path only increments counters and observes histograms.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Role } from '@payments-system/protocol';
+
+export class GatewayMetrics {
+  readonly registry = new Registry();
+
+  readonly connectionsOpened = new Counter({
+    name: 'gateway_connections_opened_total',
+    help: 'WebSocket connections accepted.',
+    registers: [this.registry],
+  });
+  readonly connectionsClosed = new Counter({
+    name: 'gateway_connections_closed_total',
+    help: 'WebSocket connections closed, by close code.',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  readonly handshakesRefused = new Counter({
+    name: 'gateway_handshakes_refused_total',
+    help: 'WebSocket handshakes refused before the upgrade, by HTTP status.',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+  readonly authFailures = new Counter({
+    name: 'gateway_auth_failures_total',
+    help: 'Tokens refused (handshakes and HTTP API), by reason.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly messagesReceived = new Counter({
+    name: 'gateway_messages_received_total',
+    help: 'Client messages received, by type ("invalid" for rejected frames).',
+    labelNames: ['type'] as const,
+    registers: [this.registry],
+  });
+  readonly messagesSent = new Counter({
+    name: 'gateway_messages_sent_total',
+    help: 'Messages written to sockets, by type (room events count once per recipient).',
+    labelNames: ['type'] as const,
+    registers: [this.registry],
+  });
+  readonly eventsPublished = new Counter({
+    name: 'gateway_events_published_total',
+    help: 'Room events accepted through POST /api/events, by type.',
+    labelNames: ['type'] as const,
+    registers: [this.registry],
+  });
+  readonly broadcastFanout = new Histogram({
+    name: 'gateway_broadcast_fanout',
+    help: 'Local recipients per delivered room event.',
+    buckets: [0, 1, 5, 25, 100, 500, 1000, 5000, 20000],
+    registers: [this.registry],
+  });
+  readonly broadcastDuration = new Histogram({
+    name: 'gateway_broadcast_duration_seconds',
+    help: 'Time to write one room event to every local recipient.',
+    buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
+    registers: [this.registry],
+  });
+  readonly heartbeatTerminations = new Counter({
+    name: 'gateway_heartbeat_terminations_total',
+    help: 'Sockets terminated for not answering heartbeat pings.',
+    registers: [this.registry],
+  });
+  readonly rateLimitCloses = new Counter({
+    name: 'gateway_rate_limit_closes_total',
+    help: 'Sockets closed with 1008 for exceeding their message rate.',
+    registers: [this.registry],
+  });
+  readonly slowConsumerCloses = new Counter({
+    name: 'gateway_slow_consumer_closes_total',
+    help: 'Sockets closed with 4008 for an unsent backlog over WS_MAX_BUFFERED_BYTES.',
+    registers: [this.registry],
+  });
+  readonly tokenExpiryCloses = new Counter({
+    name: 'gateway_token_expiry_closes_total',
+    help: 'Sockets closed with 4001 because their access token expired.',
+    registers: [this.registry],
+  });
+
+  constructor(connectionsByRole: () => ReadonlyMap<Role, number>) {
+    new Gauge({
+      name: 'gateway_connections',
+      help: 'Open WebSocket connections, by role.',
+      labelNames: ['role'] as const,
+      registers: [this.registry],
+      // Read at scrape time from the registry, which keeps the counts anyway: nothing on the hot path.
+      collect() {
+        this.reset();
+        for (const [role, count] of connectionsByRole()) this.set({ role }, count);
+      },
+    });
+    collectDefaultMetrics({ register: this.registry });
+  }
+}
