@@ -25,6 +25,7 @@ export {
   type RealtimeReconnectOptions,
   type RealtimeTokenRefresher,
   type RealtimeTokenSource,
+  type RealtimeTokenValue,
   type WebSocketConstructor,
 } from './lib/config';
 export {

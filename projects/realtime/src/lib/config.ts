@@ -1,13 +1,19 @@
 import { InjectionToken, type Signal } from '@angular/core';
 import type { Observable } from 'rxjs';
 
-/** Where the access token comes from: a fixed string, a signal or an observable of the current token. */
-export type RealtimeTokenSource =
-  | string
-  | Signal<string | null | undefined>
-  | Observable<string | null | undefined>;
+/** The current access token: a fixed string, a signal or an observable of it. */
+export type RealtimeTokenValue = string | Signal<string | null | undefined> | Observable<string | null | undefined>;
 
-/** Returns a fresh access token (after a 4001 close or a handshake refused with an expired token). */
+/**
+ * Where the access token comes from: a {@link RealtimeTokenValue}, or a factory returning one that runs once in the
+ * service's injection context (so `token: () => inject(AuthService).token` works in `app.config.ts`).
+ */
+export type RealtimeTokenSource = RealtimeTokenValue | (() => RealtimeTokenValue);
+
+/**
+ * Returns a fresh access token (after a 4001 close or a handshake refused with an expired token).
+ * Called in the service's injection context, so it may use `inject()`.
+ */
 export type RealtimeTokenRefresher = () => Promise<string> | Observable<string>;
 
 /**

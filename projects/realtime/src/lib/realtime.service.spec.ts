@@ -1,4 +1,4 @@
-import { PLATFORM_ID, signal } from '@angular/core';
+import { inject, InjectionToken, PLATFORM_ID, signal } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
 import { provideRealtimeTesting, RealtimeTestingController } from '@payments-system/realtime/testing';
 import type { ServerMessage } from '@payments-system/protocol';
@@ -306,6 +306,20 @@ describe('RealtimeService (unit, virtual time)', () => {
       expect(ctl.sockets.length).toBe(2);
       expect(ctl.latest.bearerToken).toBe('login-2');
       expect(ctl.sockets[0].closedByClient?.code).toBe(1000);
+    });
+
+    it('accepts a token factory and a refreshToken that use inject() (the app.config.ts form)', async () => {
+      const AUTH = new InjectionToken<{ token: string; refresh: () => Promise<string> }>('AUTH');
+      TestBed.configureTestingModule({
+        providers: [{ provide: AUTH, useValue: { token: 'from-di', refresh: () => Promise.resolve('refreshed-from-di') } }],
+      });
+      const { service, ctl } = setup({ token: () => inject(AUTH).token, refreshToken: () => inject(AUTH).refresh() });
+      service.connect();
+      expect(ctl.latest.bearerToken).toBe('from-di');
+      ctl.latest.open();
+      ctl.latest.serverClose(4001);
+      await settle();
+      expect(ctl.latest.bearerToken).toBe('refreshed-from-di');
     });
 
     it('waits for the first token of an observable source, and closes when it becomes null', () => {

@@ -8,6 +8,7 @@ import {
   Injector,
   isSignal,
   PLATFORM_ID,
+  runInInjectionContext,
   signal,
   untracked,
   type Signal,
@@ -66,6 +67,7 @@ import {
   ɵREALTIME_ONLINE,
   ɵREALTIME_RANDOM,
   ɵREALTIME_WEB_SOCKET_CTOR,
+  type RealtimeTokenValue,
   type ResolvedRealtimeConfig,
 } from './config';
 import {
@@ -138,6 +140,7 @@ export class RealtimeService {
   private readonly WebSocketCtor = inject(ɵREALTIME_WEB_SOCKET_CTOR);
   private readonly random = inject(ɵREALTIME_RANDOM);
   private readonly isServer = isPlatformServer(inject(PLATFORM_ID));
+  private readonly injector = inject(Injector);
   private readonly document = inject(DOCUMENT, { optional: true });
   private readonly online$: Observable<unknown> = inject(ɵREALTIME_ONLINE, { optional: true }) ?? this.browserOnline();
 
@@ -189,7 +192,7 @@ export class RealtimeService {
   private sequence = 0;
 
   constructor() {
-    this.watchToken(inject(Injector));
+    this.watchToken(this.injector);
     if (!this.isServer) {
       const onlineSub = this.online$.subscribe(() => {
         if (this.wanted && this.retryWhenOnline && !this.connection) this.start('connecting');
@@ -484,7 +487,7 @@ export class RealtimeService {
     this.refreshedSinceOpen = true;
     this.setSnapshot({ state: 'reconnecting', attempt: this.failures, nextRetryAt: null });
     return defer(() => {
-      const result = refreshToken();
+      const result = runInInjectionContext(this.injector, refreshToken);
       return isObservable(result) ? result.pipe(take(1)) : from(result);
     }).pipe(
       throwIfEmpty(() => new Error('refreshToken completed without a token')),
@@ -678,7 +681,9 @@ export class RealtimeService {
 
   /** Feeds the app's token source into `appToken$` and reconnects when it changes. */
   private watchToken(injector: Injector): void {
-    const source = this.config.token;
+    const given = this.config.token;
+    const source: RealtimeTokenValue =
+      typeof given === 'function' && !isSignal(given) ? runInInjectionContext(injector, given) : given;
     if (typeof source === 'string') {
       this.appToken$.next(source);
     } else if (isSignal(source)) {
