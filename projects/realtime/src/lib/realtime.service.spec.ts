@@ -42,6 +42,7 @@ describe('RealtimeService (unit, virtual time)', () => {
     clock.mockDate(new Date('2026-12-11T10:00:00Z'));
   });
   afterEach(() => {
+    TestBed.inject(RealtimeTestingController).verify(); // no earlier socket left open
     TestBed.resetTestingModule(); // destroys the service (disconnect) while the clock is still fake
     clock.uninstall();
   });
