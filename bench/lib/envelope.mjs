@@ -1,0 +1,46 @@
+// The one message every server under test delivers, and how publishers and receivers read it.
+// The payload carries the publisher's CLOCK_MONOTONIC time (process.hrtime, shared by every
+// process on the machine) between `@T` and `@`, so receivers need no JSON parse.
+
+/** The body POSTed to `/api/events` on every server (the gateway's PublishRequest). */
+export function publishBody(room, padding = '') {
+  return JSON.stringify({
+    room,
+    type: 'system:broadcast',
+    payload: { message: `@T${process.hrtime.bigint()}@${padding}`, level: 'info' },
+  });
+}
+
+/** Monotonic send time (ns, as bigint) found in a delivered frame, or undefined. */
+export function sentAt(text) {
+  const start = text.indexOf('@T');
+  if (start < 0) return undefined;
+  const end = text.indexOf('@', start + 2);
+  return BigInt(text.slice(start + 2, end));
+}
+
+/** What the gateway's bus makes of a publish request (`toRoomEvent`), for the baselines. */
+export function roomEvent(request, id) {
+  return { type: request.type, payload: request.payload, timestamp: new Date().toISOString(), id };
+}
+
+/** Reads a JSON request body (baselines only; the gateway has its own Koa stack). */
+export function readJson(req, limit = 65536) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    let size = 0;
+    req.on('data', (chunk) => {
+      size += chunk.length;
+      if (size > limit) reject(new Error('body too large'));
+      else chunks.push(chunk);
+    });
+    req.on('end', () => {
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      } catch (error) {
+        reject(error);
+      }
+    });
+    req.on('error', reject);
+  });
+}

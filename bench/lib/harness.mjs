@@ -1,0 +1,228 @@
+// Building blocks of the benchmark: servers under test (each with the probe preloaded),
+// load-generator workers, the publisher, machine load, and statistics.
+import { spawn, fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { publishBody } from './envelope.mjs';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const PROBE = fileURLToPath(new URL('./probe.mjs', import.meta.url));
+const WORKER = fileURLToPath(new URL('../loadgen/worker.mjs', import.meta.url));
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Where each server under test comes from. The gateway is the real entry point with its defaults. */
+const SERVERS = {
+  gateway: { args: ['--import', 'tsx', 'gateway/src/main.ts'], label: 'gateway' },
+  bare: { args: ['bench/servers/bare-ws.mjs'], label: 'bare ws' },
+  sio: { args: ['bench/servers/socketio.mjs'], label: 'Socket.IO 4' },
+};
+export const LABELS = Object.fromEntries(Object.entries(SERVERS).map(([kind, { label }]) => [kind, label]));
+
+/** Starts a server under test as a child process with the probe; resolves once it listens. */
+export async function startServer(kind, { secret, env = {} } = {}) {
+  const spec = SERVERS[kind];
+  const child = spawn(process.execPath, ['--expose-gc', '--import', PROBE, ...spec.args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', JWT_SECRET: secret, ...env },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  const output = [];
+  let seq = 0;
+  const pending = new Map();
+  child.on('message', (message) => {
+    const resolve = pending.get(message.seq);
+    if (resolve) {
+      pending.delete(message.seq);
+      resolve(message);
+    }
+  });
+  const url = await new Promise((resolve, reject) => {
+    let partial = '';
+    const onData = (chunk) => {
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        if (output.length < 200) output.push(line);
+        const match = /"url":"(http:\/\/[^"]+)"/.exec(line);
+        if (match && line.includes('listening')) resolve(match[1]);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${kind} exited (${code}) before listening:\n${output.join('\n')}`)));
+    setTimeout(() => reject(new Error(`${kind} did not listen within 20 s:\n${output.join('\n')}`)), 20_000).unref();
+  });
+  const probe = (what) =>
+    new Promise((resolve, reject) => {
+      const id = ++seq;
+      pending.set(id, resolve);
+      child.send({ probe: what, seq: id });
+      setTimeout(() => pending.has(id) && reject(new Error(`${kind} probe ${what} timed out`)), 30_000).unref();
+    });
+  return {
+    kind,
+    url,
+    child,
+    output,
+    probe,
+    stats: () => probe('stats'),
+    /** Full GC (twice), a pause for the allocator, then stats. */
+    async settledStats(pauseMs = 500) {
+      await probe('gc');
+      await sleep(pauseMs);
+      await probe('gc');
+      return probe('stats');
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** A pool of forked load-generator workers. */
+export async function startWorkers(count) {
+  const workers = await Promise.all(
+    Array.from({ length: count }, async () => {
+      const child = fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      let seq = 0;
+      const pending = new Map();
+      await new Promise((resolve, reject) => {
+        child.once('message', resolve);
+        child.once('exit', (code) => reject(new Error(`load-generator worker exited (${code})`)));
+      });
+      child.on('message', (message) => {
+        const settle = pending.get(message.seq);
+        if (settle) {
+          pending.delete(message.seq);
+          if (message.error) settle.reject(new Error(message.error));
+          else settle.resolve(message);
+        }
+      });
+      return {
+        child,
+        call(cmd, args = {}) {
+          return new Promise((resolve, reject) => {
+            const id = ++seq;
+            pending.set(id, { resolve, reject });
+            child.send({ cmd, seq: id, ...args });
+          });
+        },
+      };
+    }),
+  );
+  return {
+    workers,
+    /** Splits [from, from + count) into one contiguous share per worker. */
+    shares(from, count) {
+      const per = Math.ceil(count / workers.length);
+      return workers.map((worker, i) => ({ worker, from: from + i * per, count: Math.max(0, Math.min(per, count - i * per)) }));
+    },
+    all(cmd, args) {
+      return Promise.all(workers.map((worker) => worker.call(cmd, args)));
+    },
+    async received() {
+      const counts = await this.all('count');
+      return counts.reduce((sum, c) => sum + c.received, 0);
+    },
+    async stop() {
+      await Promise.all(
+        workers.map(
+          (w) =>
+            new Promise((resolve) => {
+              if (w.child.exitCode !== null) return resolve();
+              w.child.once('exit', resolve);
+              w.child.send({ cmd: 'exit', seq: 0 });
+              setTimeout(() => w.child.kill('SIGKILL'), 3_000).unref();
+            }),
+        ),
+      );
+    },
+  };
+}
+
+/** Loopback source addresses, handed out in fresh windows so TIME_WAIT ports never collide. */
+export class SourceAddresses {
+  next = 0;
+  take(n) {
+    const list = [];
+    for (let i = 0; i < n; i++) {
+      list.push(`127.0.0.${2 + (this.next % 250)}`);
+      this.next++;
+    }
+    return list;
+  }
+}
+
+/** POSTs events over keep-alive connections (the same request to every server). */
+export class Publisher {
+  agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  constructor(url, token, padding) {
+    this.url = new URL('/api/events', url);
+    this.token = token;
+    this.padding = padding;
+  }
+  post(room) {
+    const body = publishBody(room, this.padding);
+    return new Promise((resolve, reject) => {
+      const req = request(
+        this.url,
+        {
+          method: 'POST',
+          agent: this.agent,
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+            ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => (res.statusCode === 202 ? resolve() : reject(new Error(`publish answered ${res.statusCode}`))));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+  close() {
+    this.agent.destroy();
+  }
+}
+
+/** Machine-wide CPU counters (jiffies) from /proc/stat, to report the load beside each figure. */
+export function machineCpu() {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const idle = line[3] + line[4];
+  const total = line.reduce((a, b) => a + b, 0);
+  return { idle, total };
+}
+export function busyCores(before, after, cores = 2) {
+  const total = after.total - before.total;
+  return total > 0 ? (cores * (total - (after.idle - before.idle))) / total : 0;
+}
+export function loadAverage() {
+  return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+}
+
+export function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index];
+}
+export function median(values) {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+export function spread(values) {
+  const finite = values.filter((v) => Number.isFinite(v));
+  return finite.length ? [Math.min(...finite), Math.max(...finite)] : [NaN, NaN];
+}

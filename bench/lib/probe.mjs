@@ -1,0 +1,30 @@
+// Preloaded into every server under test (`node --expose-gc --import ./bench/lib/probe.mjs ...`):
+// a tiny control channel over the IPC pipe the orchestrator opens. The server's own code is
+// unchanged; the probe reports the process's own CPU time (process.cpuUsage), RSS and open
+// files, and forces a full GC when asked (only with --expose-gc).
+import { readdirSync } from 'node:fs';
+
+if (typeof process.send === 'function') {
+  process.channel?.unref();
+  process.on('message', (message) => {
+    if (!message || typeof message !== 'object' || message.probe === undefined) return;
+    const { probe, seq } = message;
+    if (probe === 'gc') {
+      if (typeof globalThis.gc === 'function') {
+        globalThis.gc();
+        globalThis.gc();
+      }
+      process.send({ probe: 'gc', seq, gc: typeof globalThis.gc === 'function' });
+      return;
+    }
+    if (probe === 'stats') {
+      const cpu = process.cpuUsage();
+      const mem = process.memoryUsage();
+      let fds = -1;
+      try {
+        fds = readdirSync('/proc/self/fd').length;
+      } catch {}
+      process.send({ probe: 'stats', seq, cpuMicros: cpu.user + cpu.system, rss: mem.rss, heapUsed: mem.heapUsed, external: mem.external, fds });
+    }
+  });
+}

@@ -1,0 +1,158 @@
+// Medians and spreads over repeated runs, the ratio table against the issue's targets, and the chart.
+import { LABELS, median, spread } from './harness.mjs';
+
+/** Every figure: where it comes from in one run, its unit, and whether lower is better. */
+export const METRICS = [
+  { key: 'memKiB', label: 'memory per idle connection', unit: 'KiB', lower: true, get: (r) => r.memory.bytesPerConnection / 1024 },
+  { key: 'heapKiB', label: 'JS heap per idle connection', unit: 'KiB', lower: true, get: (r) => r.memory.heapBytesPerConnection / 1024 },
+  { key: 'connPerSec', label: 'connection setup rate', unit: '/s', lower: false, get: (r) => r.connect.perSecond },
+  { key: 'connCpuUs', label: 'server CPU per connection setup', unit: 'µs', lower: true, get: (r) => r.connect.serverCpuPerConnectionUs },
+  ...['small', 'large'].flatMap((room) =>
+    ['isolated', 'burst'].flatMap((mode) => [
+      { key: `cpu-${room}-${mode}`, label: `server CPU per delivery, ${room} room, ${mode}`, unit: 'µs', lower: true, get: (r) => r.throughput[`${room}-${mode}`].cpuPerDeliveryUs },
+      { key: `dps-${room}-${mode}`, label: `deliveries/s, ${room} room, ${mode}`, unit: '/s', lower: false, get: (r) => r.throughput[`${room}-${mode}`].deliveriesPerSecond },
+    ]),
+  ),
+  ...['small', 'large'].flatMap((room) =>
+    ['p50', 'p95', 'p99'].map((p) => ({ key: `lat-${room}-${p}`, label: `latency ${p}, ${room} room`, unit: 'ms', lower: true, get: (r) => r.latency[room][p] })),
+  ),
+];
+
+/** The issue's targets, as ratios gateway ÷ baseline. `invert` compares baseline ÷ gateway. */
+export const TARGETS = [
+  { metric: 'cpu-small-isolated', vs: 'bare', max: 1.1, text: '≤ 1.10' },
+  { metric: 'cpu-large-isolated', vs: 'bare', max: 1.1, text: '≤ 1.10' },
+  { metric: 'cpu-small-burst', vs: 'bare', max: 1.0, strict: true, text: '< 1.0' },
+  { metric: 'cpu-large-burst', vs: 'bare', max: 1.0, strict: true, text: '< 1.0' },
+  { metric: 'memKiB', vs: 'bare', max: 1.25, text: '≤ 1.25' },
+  { metric: 'connPerSec', vs: 'bare', min: 0.9, text: '≥ 0.90' },
+  { metric: 'lat-small-p99', vs: 'bare', max: 1.2, text: '≤ 1.2' },
+  { metric: 'lat-large-p99', vs: 'bare', max: 1.2, text: '≤ 1.2' },
+  { metric: 'cpu-small-isolated', vs: 'sio', invert: true, min: 1.6, text: 'deliveries per CPU-s ≥ 1.6×' },
+  { metric: 'cpu-large-isolated', vs: 'sio', invert: true, min: 1.6, text: 'deliveries per CPU-s ≥ 1.6×' },
+  { metric: 'memKiB', vs: 'sio', max: 0.6, text: '≤ 0.6' },
+];
+
+export function summarize(runs, servers) {
+  const figures = {};
+  for (const kind of servers) {
+    const mine = runs.filter((r) => r.kind === kind);
+    figures[kind] = {};
+    for (const m of METRICS) {
+      const values = mine.map((r) => {
+        try {
+          return m.get(r);
+        } catch {
+          return NaN;
+        }
+      });
+      const [min, max] = spread(values);
+      figures[kind][m.key] = { median: median(values), min, max, values };
+    }
+    figures[kind].load = mine.map((r) => [r.loadBefore, r.loadAfter]);
+  }
+  const ratio = (metric, vs, invert = false) => {
+    const a = figures.gateway?.[metric]?.median;
+    const b = figures[vs]?.[metric]?.median;
+    return invert ? b / a : a / b;
+  };
+  const ratios = {};
+  for (const m of METRICS) {
+    ratios[m.key] = { bare: ratio(m.key, 'bare'), sio: ratio(m.key, 'sio') };
+  }
+  const targets = TARGETS.map((t) => {
+    const value = ratio(t.metric, t.vs, t.invert);
+    const met = !Number.isFinite(value) ? null : t.max !== undefined ? (t.strict ? value < t.max : value <= t.max) : value >= t.min;
+    return { ...t, value, met };
+  });
+  return { figures, ratios, targets };
+}
+
+const fmt = (v, digits = 2) => (Number.isFinite(v) ? (Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en-US') : v.toFixed(digits)) : '—');
+const cell = (f) => (f ? `${fmt(f.median)} (${fmt(f.min)}–${fmt(f.max)})` : '—');
+
+export function renderTable(summary, machine, hold) {
+  const lines = [];
+  if (summary) {
+    const kinds = Object.keys(summary.figures);
+    lines.push(`| figure | unit | ${kinds.map((k) => LABELS[k]).join(' | ')} | gateway ÷ bare ws | gateway ÷ Socket.IO |`);
+    lines.push(`|---|---|${kinds.map(() => '---').join('|')}|---|---|`);
+    for (const m of METRICS) {
+      lines.push(
+        `| ${m.label} | ${m.unit} | ${kinds.map((k) => cell(summary.figures[k][m.key])).join(' | ')} | ${fmt(summary.ratios[m.key].bare)} | ${fmt(summary.ratios[m.key].sio)} |`,
+      );
+    }
+    lines.push('', 'Median (min–max) over repeated runs. Targets (from the issue):', '');
+    lines.push('| target | vs | ratio | target | met |', '|---|---|---|---|---|');
+    for (const t of summary.targets) {
+      const m = METRICS.find((x) => x.key === t.metric);
+      lines.push(`| ${m.label}${t.invert ? ' (baseline ÷ gateway)' : ''} | ${LABELS[t.vs]} | ${fmt(t.value)} | ${t.text} | ${t.met === null ? 'n/a' : t.met ? 'yes' : '**no**'} |`);
+    }
+  }
+  if (hold) {
+    lines.push(
+      '',
+      `Hold: ${hold.held} of ${hold.target} sockets open on one gateway for ${hold.seconds} s with default heartbeats; ` +
+        `drops ${hold.drops}; server open files ${hold.fds} of ${hold.fdLimit}; RSS ${fmt(hold.rss / 2 ** 20, 0)} MiB.`,
+    );
+  }
+  lines.push('', `Machine: ${machine.cpus} × ${machine.model}, ${machine.memGiB} GiB, Node ${machine.node}; load average ${machine.loadAtStart} at start, ${machine.loadAtEnd} at end.`);
+  return lines.join('\n') + '\n';
+}
+
+/** A grouped bar chart of ratios to the bare `ws` baseline (1.0 = the practical limit). */
+export async function renderChart(summary) {
+  const vega = await import('vega');
+  const vl = await import('vega-lite');
+  const shown = ['memKiB', 'connCpuUs', 'cpu-small-isolated', 'cpu-small-burst', 'cpu-large-isolated', 'cpu-large-burst', 'lat-small-p99', 'lat-large-p99'];
+  const names = {
+    memKiB: 'memory / conn',
+    connCpuUs: 'CPU / handshake',
+    'cpu-small-isolated': 'CPU / delivery, 1k, isolated',
+    'cpu-small-burst': 'CPU / delivery, 1k, bursts',
+    'cpu-large-isolated': 'CPU / delivery, 5k, isolated',
+    'cpu-large-burst': 'CPU / delivery, 5k, bursts',
+    'lat-small-p99': 'p99 latency, 20/s to 1k',
+    'lat-large-p99': 'p99 latency, 2/s to 5k',
+  };
+  const values = [];
+  for (const key of shown) {
+    const bare = summary.figures.bare?.[key]?.median;
+    for (const kind of Object.keys(summary.figures)) {
+      const v = summary.figures[kind][key]?.median;
+      if (Number.isFinite(v) && Number.isFinite(bare) && bare > 0) values.push({ figure: names[key], server: LABELS[kind], ratio: +(v / bare).toFixed(3) });
+    }
+  }
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: { text: 'Cost relative to a bare ws server (lower is better; 1.0 = bare ws)', fontSize: 13 },
+    width: 520,
+    height: { step: 12 },
+    data: { values },
+    layer: [
+      {
+        mark: 'bar',
+        encoding: {
+          y: { field: 'figure', type: 'nominal', sort: shown.map((k) => names[k]), title: null },
+          yOffset: { field: 'server', type: 'nominal', sort: Object.values(LABELS) },
+          x: { field: 'ratio', type: 'quantitative', title: 'ratio to bare ws' },
+          color: { field: 'server', type: 'nominal', sort: Object.values(LABELS), scale: { range: ['#1f77b4', '#9e9e9e', '#ff7f0e'] } },
+        },
+      },
+      {
+        mark: { type: 'text', align: 'left', dx: 3, fontSize: 9 },
+        encoding: {
+          y: { field: 'figure', type: 'nominal', sort: shown.map((k) => names[k]) },
+          yOffset: { field: 'server', type: 'nominal', sort: Object.values(LABELS) },
+          x: { field: 'ratio', type: 'quantitative' },
+          text: { field: 'ratio', type: 'quantitative', format: '.2f' },
+        },
+      },
+      { data: { values: [{ x: 1 }] }, mark: { type: 'rule', strokeDash: [4, 3], color: '#333' }, encoding: { x: { field: 'x', type: 'quantitative' } } },
+    ],
+  };
+  const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });
+  const svg = await view.toSVG();
+  view.finalize();
+  return svg;
+}

@@ -1,0 +1,152 @@
+// Load-generator worker (forked by the orchestrator, driven over IPC). Opens sockets with the
+// `ws` client from several loopback source addresses, reads the send time out of every frame
+// and keeps latency samples. Speaks three dialects with the same client:
+//   gateway: `['bearer', <JWT>]` subprotocols on /ws
+//   bare:    /ws?user=&role= (no auth)
+//   sio:     Engine.IO v4 / Socket.IO v5 over a plain websocket (/socket.io/?EIO=4&transport=websocket)
+import WebSocket from 'ws';
+import jwt from 'jsonwebtoken';
+import { createSecretKey } from 'node:crypto';
+import { sentAt } from '../lib/envelope.mjs';
+
+const sockets = [];
+let latencies = [];
+let received = 0;
+let unexpectedCloses = 0;
+let closeCodes = {};
+let tokens = [];
+let sampleEvery = 1;
+
+function send(message) {
+  process.send(message);
+}
+
+function onMessage(data) {
+  received++;
+  if (received % sampleEvery !== 0) return;
+  const text = data.toString('latin1');
+  const t = sentAt(text);
+  if (t !== undefined) latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
+}
+
+function sioMessage(data) {
+  const text = data.toString('latin1');
+  if (text === '2') return this.send('3'); // Engine.IO ping → pong
+  if (text.startsWith('42')) {
+    received++;
+    if (received % sampleEvery !== 0) return;
+    const t = sentAt(text);
+    if (t !== undefined) latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+}
+
+function onUnexpectedClose(code) {
+  if (!this.benchClosing) {
+    unexpectedCloses++;
+    closeCodes[code] = (closeCodes[code] ?? 0) + 1;
+  }
+}
+
+function openOne({ kind, url, index, localAddress, role }) {
+  return new Promise((resolve) => {
+    const user = `u${index}`;
+    let ws;
+    const options = { localAddress, perMessageDeflate: false, handshakeTimeout: 30000 };
+    if (kind === 'gateway') ws = new WebSocket(`${url}/ws`, ['bearer', tokens[index]], options);
+    else if (kind === 'bare') ws = new WebSocket(`${url}/ws?user=${user}&role=${role}`, options);
+    else ws = new WebSocket(`${url}/socket.io/?EIO=4&transport=websocket&user=${user}&role=${role}`, options);
+    let settled = false;
+    const done = (ok, why) => {
+      if (settled) return;
+      settled = true;
+      if (!ok) ws.terminate();
+      resolve(ok ? ws : why);
+    };
+    ws.once('error', (error) => done(false, error.code ?? error.message));
+    ws.once('unexpected-response', (_req, res) => done(false, `HTTP ${res.statusCode}`));
+    if (kind === 'sio') {
+      ws.once('open', () => {
+        ws.on('message', function first(data) {
+          const text = data.toString();
+          if (text.startsWith('0')) ws.send('40');
+          else if (text.startsWith('40')) {
+            ws.off('message', first);
+            ws.on('message', sioMessage);
+            done(true);
+          }
+        });
+      });
+    } else {
+      ws.once('open', () => {
+        ws.on('message', onMessage);
+        done(true);
+      });
+    }
+    ws.on('close', onUnexpectedClose);
+  });
+}
+
+async function connect({ kind, url, from, count, sourceAddresses, concurrency, vendorBelow }) {
+  const started = process.hrtime.bigint();
+  let next = 0;
+  let failed = 0;
+  const errors = {};
+  const opened = [];
+  async function lane() {
+    while (next < count) {
+      const i = next++;
+      const index = from + i;
+      const localAddress = sourceAddresses[index % sourceAddresses.length];
+      const result = await openOne({ kind, url, index, localAddress, role: index < vendorBelow ? 'VENDOR' : 'CUSTOMER' });
+      if (typeof result === 'object') opened.push(result);
+      else {
+        failed++;
+        errors[result] = (errors[result] ?? 0) + 1;
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
+  sockets.push(...opened);
+  return { opened: opened.length, failed, errors, ms: Number(process.hrtime.bigint() - started) / 1e6 };
+}
+
+process.on('message', async (message) => {
+  const { cmd, seq } = message;
+  try {
+    if (cmd === 'tokens') {
+      // Signed before any timing starts; the gateway's verify is what is measured.
+      const key = createSecretKey(Buffer.from(message.secret, 'utf8'));
+      tokens = [];
+      for (let index = message.from; index < message.from + message.count; index++) {
+        const role = index < message.vendorBelow ? 'VENDOR' : 'CUSTOMER';
+        tokens[index] = jwt.sign({ userId: `u${index}`, email: `u${index}@bench.test`, role }, key, { algorithm: 'HS256', expiresIn: 3600 });
+      }
+      send({ seq, ok: true });
+    } else if (cmd === 'connect') {
+      send({ seq, ...(await connect(message)) });
+    } else if (cmd === 'reset') {
+      latencies = [];
+      received = 0;
+      sampleEvery = message.sampleEvery ?? 1;
+      send({ seq, ok: true });
+    } else if (cmd === 'count') {
+      send({ seq, received, open: sockets.filter((ws) => ws.readyState === WebSocket.OPEN).length, unexpectedCloses, closeCodes });
+    } else if (cmd === 'latencies') {
+      send({ seq, latencies });
+    } else if (cmd === 'close') {
+      // Close the last `count` sockets (or all): terminate, as a client that goes away.
+      const n = message.count ?? sockets.length;
+      const closing = sockets.splice(sockets.length - n, n);
+      for (const ws of closing) {
+        ws.benchClosing = true;
+        ws.terminate();
+      }
+      send({ seq, closed: closing.length });
+    } else if (cmd === 'exit') {
+      process.exit(0);
+    }
+  } catch (error) {
+    send({ seq, error: String(error?.stack ?? error) });
+  }
+});
+send({ ready: true });

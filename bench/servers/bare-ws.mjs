@@ -1,0 +1,78 @@
+// Baseline 1: a bare `ws` server, the practical limit for Node + ws. No auth. Each socket
+// joins three rooms (user:<id>, role:<role>, broadcast) in a room → Set index, as the gateway
+// does. A broadcast is serialized once and framed once (Sender.frame), and those bytes are
+// written to every open socket's TCP socket: one write per event per socket.
+// Configured by env PORT, HOST; prints a JSON `listening` line with the url.
+import { createServer } from 'node:http';
+import { WebSocketServer, WebSocket, Sender } from 'ws';
+import { readJson, roomEvent } from '../lib/envelope.mjs';
+
+const rooms = new Map();
+let sequence = 0;
+
+function join(ws, room) {
+  let members = rooms.get(room);
+  if (!members) rooms.set(room, (members = new Set()));
+  members.add(ws);
+}
+function leave(ws, room) {
+  const members = rooms.get(room);
+  if (members && members.delete(ws) && members.size === 0) rooms.delete(room);
+}
+
+const FRAME_OPTIONS = { fin: true, opcode: 1, mask: false, readOnly: false, rsv1: false };
+
+function broadcast(room, event) {
+  const members = rooms.get(room);
+  if (!members) return 0;
+  const payload = Buffer.from(JSON.stringify(event));
+  const [header, body] = Sender.frame(payload, FRAME_OPTIONS);
+  const frame = Buffer.concat([header, body]);
+  let delivered = 0;
+  for (const ws of members) {
+    if (ws.readyState !== WebSocket.OPEN) continue;
+    ws._socket.write(frame);
+    delivered++;
+  }
+  return delivered;
+}
+
+const server = createServer(async (req, res) => {
+  if (req.method === 'POST' && req.url === '/api/events') {
+    try {
+      const request = await readJson(req);
+      const id = String(++sequence);
+      broadcast(request.room, roomEvent(request, id));
+      res.writeHead(202, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ id }));
+    } catch {
+      res.writeHead(400).end();
+    }
+    return;
+  }
+  res.writeHead(404).end();
+});
+
+const wss = new WebSocketServer({ noServer: true, clientTracking: false, perMessageDeflate: false });
+function onClose() {
+  for (const room of this.rooms) leave(this, room);
+}
+function onError() {}
+server.on('upgrade', (req, socket, head) => {
+  socket.on('error', onError);
+  const url = new URL(req.url, 'http://bench.invalid');
+  const user = url.searchParams.get('user') ?? 'anon';
+  const role = url.searchParams.get('role') ?? 'CUSTOMER';
+  wss.handleUpgrade(req, socket, head, (ws) => {
+    ws.rooms = [`user:${user}`, `role:${role}`, 'broadcast'];
+    for (const room of ws.rooms) join(ws, room);
+    ws.on('close', onClose);
+    ws.on('error', onError);
+  });
+});
+
+server.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? '127.0.0.1', () => {
+  const { port } = server.address();
+  console.log(JSON.stringify({ msg: 'listening', url: `http://${process.env.HOST ?? '127.0.0.1'}:${port}` }));
+});
+for (const signal of ['SIGTERM', 'SIGINT']) process.once(signal, () => process.exit(0));
