@@ -94,6 +94,15 @@ describe('RealtimeService against the real gateway', () => {
     expect(states).toEqual(['connecting', 'connected', 'reconnecting', 'connected']);
   });
 
+  it('keeps a live connection up with the application ping: the gateway answers each ping with pong', async () => {
+    const { service } = setup({ token: await mintToken('it-heart'), heartbeat: { intervalMs: 150, timeoutMs: 100 } });
+    await waitFor(service.state$, (s) => s === 'connected', 'connected');
+    let pongs = 0;
+    await waitFor(service.on('pong'), () => ++pongs === 3, 'three pongs');
+    expect(service.state()).toBe('connected');
+    expect(service.lastError()).toBeNull();
+  });
+
   it('a forbidden room → a typed FORBIDDEN error', async () => {
     const { service } = setup({ token: await mintToken('it-dave') });
     await waitFor(service.state$, (s) => s === 'connected', 'connected');
