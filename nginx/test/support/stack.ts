@@ -1,0 +1,295 @@
+/**
+ * The stack of the compose file, as real processes on free loopback ports, without docker:
+ * Debian's nginx (unprivileged, foreground) running the project's template, with a certificate
+ * made for the run by nginx/scripts/make-dev-cert.sh, in front of two real gateway processes.
+ * Everything started here is stopped after the test file, also when a test fails.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { createServer, connect as tcpConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { signAccessToken, type TokenSubject } from '../../../gateway/src/auth/tokens.ts';
+import { listeningUrl, spawnGateway, type GatewayProcess } from '../../../gateway/test/support/process.ts';
+import { renderGatewayConf } from './render.ts';
+
+export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const NGINX = process.env['NGINX_BIN'] ?? '/usr/sbin/nginx';
+const NOBODY = { uid: 65534, gid: 65534 };
+const asNobody = process.getuid?.() === 0;
+
+export interface StackGateway {
+  readonly process: GatewayProcess;
+  /** Direct (internal network) address, e.g. http://127.0.0.1:41234. */
+  readonly url: string;
+  readonly port: number;
+}
+
+export interface HttpResult {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+export interface RequestOptions {
+  readonly method?: string;
+  readonly headers?: Record<string, string>;
+  readonly body?: string | Buffer;
+  /** Plain HTTP to nginx's redirect port instead of HTTPS. */
+  readonly plain?: boolean;
+}
+
+export interface Stack {
+  readonly runDir: string;
+  readonly httpPort: number;
+  readonly httpsPort: number;
+  /** https://127.0.0.1:PORT, the app's public origin. */
+  readonly origin: string;
+  readonly wssUrl: string;
+  /** The run's self-signed certificate, the only CA the clients trust. */
+  readonly ca: Buffer;
+  readonly secret: string;
+  readonly gateways: readonly StackGateway[];
+  readonly nginx: ChildProcess;
+  /** Every token minted for this run, to check that no log holds one. */
+  readonly tokens: readonly string[];
+  token(subject: TokenSubject, expiresInSeconds?: number): string;
+  accessLog(): string;
+  errorLog(): string;
+  /** A raw request to nginx: the path is sent exactly as given (no client-side normalisation). */
+  request(path: string, options?: RequestOptions): Promise<HttpResult>;
+  stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  /** Extra gateway environment (both instances). */
+  readonly gatewayEnv?: Record<string, string>;
+}
+
+const stacks = new Set<Stack>();
+after(() => Promise.all([...stacks].map((stack) => stack.stop())));
+const nginxes = new Set<ChildProcess>();
+// Last resort when the test process dies without running `after` hooks. nginx runs with
+// master_process off, so this one process is all there is (no orphaned workers).
+process.once('exit', () => {
+  for (const child of nginxes) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** The built Angular app: STACK_APP_DIR, else dist/shell/browser, else a fresh `ng build shell`. */
+function appSource(runDir: string): string {
+  const given = process.env['STACK_APP_DIR'];
+  if (given !== undefined) return given;
+  const built = join(ROOT, 'dist/shell/browser');
+  if (existsSync(join(built, 'index.html'))) return built;
+  const out = join(runDir, 'build');
+  const result = spawnSync(join(ROOT, 'node_modules/.bin/ng'), ['build', 'shell', '--output-path', out, '--progress=false'], {
+    cwd: ROOT,
+    env: { ...process.env, NG_CLI_ANALYTICS: 'false' },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  if (result.status !== 0) throw new Error(`ng build shell failed:\n${result.stdout}\n${result.stderr}`);
+  return join(out, 'browser');
+}
+
+function chownTree(path: string): void {
+  chownSync(path, NOBODY.uid, NOBODY.gid);
+  if (statSync(path).isDirectory()) for (const entry of readdirSync(path)) chownTree(join(path, entry));
+}
+
+async function waitForPort(port: number, child: ChildProcess, errorLog: () => string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}:\n${errorLog()}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = tcpConnect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nginx did not listen on ${port} within ${timeoutMs} ms:\n${errorLog()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const runDir = mkdtempSync(join(tmpdir(), 'stack-'));
+  const [httpPort, httpsPort] = [await freePort(), await freePort()];
+  const origin = `https://127.0.0.1:${httpsPort}`;
+  const secret = randomBytes(32).toString('hex');
+  const tokens: string[] = [];
+  let nginx: ChildProcess | undefined;
+  const gateways: StackGateway[] = [];
+
+  const stop = async () => {
+    stacks.delete(stack);
+    await Promise.all(
+      gateways.map(async ({ process: gateway }) => {
+        if (gateway.child.exitCode === null && gateway.child.signalCode === null) gateway.child.kill('SIGTERM');
+        await gateway.exited;
+      }),
+    );
+    if (nginx !== undefined && nginx.exitCode === null && nginx.signalCode === null) {
+      const exited = once(nginx, 'exit');
+      nginx.kill('SIGQUIT'); // graceful
+      const timer = setTimeout(() => nginx?.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(timer);
+    }
+    if (nginx !== undefined) nginxes.delete(nginx);
+    if (process.env['KEEP_STACK_RUN'] === undefined) rmSync(runDir, { recursive: true, force: true });
+  };
+  const stack = { stop } as Stack;
+  stacks.add(stack);
+
+  // Two gateways, on the "internal network" (loopback, free ports).
+  for (let i = 0; i < 2; i++) {
+    const process = spawnGateway({ JWT_SECRET: secret, WS_ALLOWED_ORIGINS: origin, ...options.gatewayEnv });
+    gateways.push({ process, url: '', port: 0 });
+  }
+  for (const [i, gateway] of gateways.entries()) {
+    const url = listeningUrl(await gateway.process.waitForLine(/listening/));
+    gateways[i] = { ...gateway, url, port: Number(new URL(url).port) };
+  }
+
+  // The certificate for this run, from the project's own script.
+  const certDir = join(runDir, 'certs');
+  const cert = spawnSync('sh', [join(ROOT, 'nginx/scripts/make-dev-cert.sh')], {
+    env: { ...process.env, CERT_DIR: certDir, CERT_DAYS: '1' },
+    encoding: 'utf8',
+  });
+  if (cert.status !== 0) throw new Error(`make-dev-cert.sh failed: ${cert.stderr}`);
+
+  const appRoot = join(runDir, 'app');
+  cpSync(appSource(runDir), appRoot, { recursive: true });
+  const accessLogPath = join(runDir, 'access.log');
+  const errorLogPath = join(runDir, 'error.log');
+  const site = renderGatewayConf({
+    NGINX_LISTEN_HTTP: `127.0.0.1:${httpPort}`,
+    NGINX_LISTEN_HTTPS: `127.0.0.1:${httpsPort}`,
+    PUBLIC_HOST: `127.0.0.1:${httpsPort}`,
+    GATEWAY_1: `127.0.0.1:${gateways[0]!.port}`,
+    GATEWAY_2: `127.0.0.1:${gateways[1]!.port}`,
+    TLS_CERT: join(certDir, 'tls.crt'),
+    TLS_KEY: join(certDir, 'tls.key'),
+    APP_ROOT: appRoot,
+    NGINX_ACCESS_LOG: accessLogPath,
+  });
+  writeFileSync(join(runDir, 'gateway.conf'), site);
+  // The main file: the shape of nginx/conf/nginx.conf, with every path in the run folder and
+  // one foreground process (no master, so killing it can never orphan a worker).
+  writeFileSync(
+    join(runDir, 'nginx.conf'),
+    [
+      'daemon off;',
+      'master_process off;',
+      `pid ${join(runDir, 'nginx.pid')};`,
+      `error_log ${errorLogPath} info;`,
+      'events { worker_connections 256; }',
+      'http {',
+      '  include /etc/nginx/mime.types;',
+      '  default_type application/octet-stream;',
+      ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `  ${kind}_temp_path ${join(runDir, 'tmp', kind)};`),
+      `  include ${join(runDir, 'gateway.conf')};`,
+      '}',
+      '',
+    ].join('\n'),
+  );
+  mkdirSync(join(runDir, 'tmp'));
+  writeFileSync(errorLogPath, '');
+  writeFileSync(accessLogPath, '');
+  if (asNobody) chownTree(runDir);
+
+  const errorLog = () => readFileSync(errorLogPath, 'utf8');
+  const accessLog = () => readFileSync(accessLogPath, 'utf8');
+  nginx = spawn(NGINX, ['-p', runDir, '-c', join(runDir, 'nginx.conf'), '-e', errorLogPath], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    ...(asNobody ? NOBODY : {}),
+  });
+  nginxes.add(nginx);
+  let stderr = '';
+  nginx.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  await waitForPort(httpsPort, nginx, () => `${stderr}${errorLog()}`);
+  await waitForPort(httpPort, nginx, () => `${stderr}${errorLog()}`);
+
+  const ca = readFileSync(join(certDir, 'tls.crt'));
+  const request = (path: string, opts: RequestOptions = {}): Promise<HttpResult> =>
+    new Promise((resolve, reject) => {
+      const send = opts.plain ? httpRequest : httpsRequest;
+      const req = send(
+        {
+          host: '127.0.0.1',
+          port: opts.plain ? httpPort : httpsPort,
+          path,
+          method: opts.method ?? 'GET',
+          headers: opts.headers,
+          ca,
+          agent: false,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(opts.body);
+    });
+
+  Object.assign(stack, {
+    runDir,
+    httpPort,
+    httpsPort,
+    origin,
+    wssUrl: `wss://127.0.0.1:${httpsPort}/ws`,
+    ca,
+    secret,
+    gateways,
+    nginx,
+    tokens,
+    token(subject: TokenSubject, expiresInSeconds = 300) {
+      const token = signAccessToken(secret, subject, { expiresInSeconds });
+      tokens.push(token);
+      return token;
+    },
+    accessLog,
+    errorLog,
+    request,
+  } satisfies Omit<Stack, 'stop'>);
+  return stack;
+}
+
+/** GET a gateway's own /api/health (the internal network, not through nginx). */
+export async function gatewayHealth(gateway: StackGateway): Promise<{ connections: number; draining: boolean }> {
+  const response = await fetch(`${gateway.url}/api/health`);
+  return (await response.json()) as { connections: number; draining: boolean };
+}
+
+/** Resolves once `condition` holds (polling); fails after `timeoutMs`. */
+export async function eventually(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
