@@ -25,10 +25,23 @@ export interface GatewayConfig {
   /** How long SIGTERM waits for sockets to close before terminating them. */
   readonly shutdownTimeoutMs: number;
   readonly logLevel: LogLevel;
+  /** Lifetime of access tokens issued by POST /api/auth/login and /refresh. */
+  readonly accessTokenTtlSeconds: number;
+  readonly refreshTokenTtlSeconds: number;
+  /** Seed the demo users (and list them at GET /api/auth/demo-accounts). */
+  readonly demoUsers: boolean;
+  /** Move payments in flight one step this often; 0 turns the simulator off. */
+  readonly simulatorIntervalMs: number;
+  /** Serve the built Angular app from this folder (with an SPA fallback); unset serves none. */
+  readonly staticDir: string | undefined;
 }
 
 /** Each variable, its config key and its schema (defaults included). */
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], { error: 'must be true or false' })
+  .default('false')
+  .transform((value) => ['true', '1', 'yes', 'on'].includes(value));
 
 const envSchema = {
   PORT: ['port', integer(0, 65535).default(3000)],
@@ -55,6 +68,16 @@ const envSchema = {
   WS_MAX_BUFFERED_BYTES: ['maxBufferedBytes', integer(1024, 1024 * 1024 * 1024).default(1024 * 1024)],
   SHUTDOWN_TIMEOUT_MS: ['shutdownTimeoutMs', integer(0, 600_000).default(10_000)],
   LOG_LEVEL: ['logLevel', z.enum(LOG_LEVELS).default('info')],
+  ACCESS_TOKEN_TTL_SECONDS: ['accessTokenTtlSeconds', integer(5, 86_400).default(900)],
+  REFRESH_TOKEN_TTL_SECONDS: ['refreshTokenTtlSeconds', integer(60, 90 * 86_400).default(7 * 86_400)],
+  DEMO_USERS: ['demoUsers', flag],
+  SIMULATOR_INTERVAL_MS: [
+    'simulatorIntervalMs',
+    integer(0, 3_600_000)
+      .refine((ms) => ms === 0 || ms >= 100, 'must be 0 (off) or at least 100')
+      .default(0),
+  ],
+  STATIC_DIR: ['staticDir', z.string().min(1).optional()],
 } as const satisfies Record<string, readonly [keyof GatewayConfig, z.ZodType]>;
 
 export type EnvVariable = keyof typeof envSchema;

@@ -1,18 +1,28 @@
 /**
- * `npm start`: the demo on embedded defaults. Same gateway as `npm run gateway`, but a missing
- * JWT_SECRET is replaced by a random development secret, and tokens for the demo users are
- * printed so the socket can be tried at once.
+ * `npm start`: the demo on embedded defaults. The same gateway as `npm run gateway`, with what a
+ * newcomer needs switched on: a generated development JWT secret (when JWT_SECRET is unset), the
+ * demo users, the payment simulator and the built app at http://localhost:3000.
+ * Any variable set in the environment still wins.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from './config.ts';
-import { signAccessToken } from './auth/tokens.ts';
-import { DEMO_USERS } from './demo/users.ts';
+import { DEMO_USERS } from './domain/users/demo-users.ts';
 import { startGateway } from './server.ts';
 
+const appDir = fileURLToPath(new URL('../../dist/shell/browser', import.meta.url));
 const generatedSecret = process.env['JWT_SECRET'] ? undefined : randomBytes(32).toString('hex');
+const demoDefaults = {
+  JWT_SECRET: generatedSecret,
+  DEMO_USERS: 'true',
+  SIMULATOR_INTERVAL_MS: '3000',
+  STATIC_DIR: existsSync(appDir) ? appDir : undefined,
+};
+
 let config;
 try {
-  config = loadConfig({ ...process.env, JWT_SECRET: process.env['JWT_SECRET'] ?? generatedSecret });
+  config = loadConfig({ ...demoDefaults, ...withoutEmpty(process.env) });
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   process.stderr.write(`demo: ${error.message}\n`);
@@ -22,19 +32,22 @@ try {
 const gateway = await startGateway(config);
 gateway.logger.info({ url: gateway.url, ws: gateway.wsUrl }, `demo gateway listening on ${gateway.url}`);
 
-const lines = [
-  '',
-  `Demo gateway on ${gateway.url} (WebSocket ${gateway.wsUrl})`,
-  generatedSecret ? 'JWT secret: generated for this run (set JWT_SECRET to choose one)' : 'JWT secret: from JWT_SECRET',
-  'Demo users and access tokens (valid 1 hour):',
-  ...DEMO_USERS.map(
-    (user) => `  ${user.role.padEnd(8)} ${user.userId.padEnd(9)} ${signAccessToken(config.jwtSecret, user, { expiresInSeconds: 3600 })}`,
-  ),
-  `Try: npx wscat -c "${gateway.wsUrl}" -s bearer -s <token>   then send {"type":"ping"}`,
-  '',
-];
-process.stderr.write(lines.join('\n') + '\n');
+process.stderr.write(
+  [
+    '',
+    `  Payments realtime demo: ${gateway.url}${config.staticDir ? '' : '  (app not built: run `npx ng build shell`)'}`,
+    `  WebSocket: ${gateway.wsUrl}`,
+    generatedSecret ? '  JWT secret: generated for this run (set JWT_SECRET to choose one)' : '  JWT secret: from JWT_SECRET',
+    '  Demo accounts:',
+    ...DEMO_USERS.map((user) => `    ${user.role.padEnd(9)} ${user.email.padEnd(18)} password: ${user.password}`),
+    '',
+  ].join('\n') + '\n',
+);
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => void gateway.close().then(() => process.exit(0)));
+}
+
+function withoutEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => Boolean(entry[1])));
 }

@@ -7,12 +7,19 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { CLOSE_CODE_INFO, CloseCode, type PublishRequest, WS_PATH } from '@payments-system/protocol';
 import { selectSubprotocol } from './auth/handshake.ts';
-import { noPaymentAccess, type PaymentAccess } from './auth/room-policy.ts';
-import { TokenVerifier } from './auth/tokens.ts';
+import type { PaymentAccess } from './auth/room-policy.ts';
+import { secretKey, TokenVerifier } from './auth/tokens.ts';
 import type { Bus } from './bus/bus.ts';
 import { InMemoryBus } from './bus/in-memory-bus.ts';
 import { defaultConfig, type GatewayConfig } from './config.ts';
+import { createDomain } from './domain/domain.ts';
+import { DEMO_USERS } from './domain/users/demo-users.ts';
 import { createHttpApp } from './http/app.ts';
+import { authRoutes } from './http/routes/auth.ts';
+import { eventRoutes } from './http/routes/events.ts';
+import { healthRoutes } from './http/routes/health.ts';
+import { metricsRoutes } from './http/routes/metrics.ts';
+import { paymentRoutes } from './http/routes/payments.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { GatewaySocket } from './realtime/connection.ts';
@@ -25,7 +32,7 @@ export interface GatewayOptions extends Partial<GatewayConfig> {
   readonly logger?: Logger;
   /** Defaults to the in-memory bus. */
   readonly bus?: Bus;
-  /** Who may join `payment:<id>` rooms; by default only admins. */
+  /** Who may join `payment:<id>` rooms; by default admins and the payment's owner. */
   readonly paymentAccess?: PaymentAccess;
 }
 
@@ -50,19 +57,35 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const config = defaultConfig(overrides);
   const logger = givenLogger ?? createLogger(config.logLevel);
   const bus = givenBus ?? new InMemoryBus();
-  const verifier = new TokenVerifier(config.jwtSecret);
+  const publish = (request: PublishRequest) => bus.publish(request);
+  const domain = await createDomain(config, publish, logger);
+  const key = secretKey(config.jwtSecret);
+  const verifier = new TokenVerifier(key, (sessionId) => domain.sessions.isRevoked(sessionId));
   const metrics = new GatewayMetrics(() => hub.connections.countByRole());
-  const hub: RealtimeHub = new RealtimeHub(config, logger, metrics, paymentAccess ?? noPaymentAccess);
+  const hub: RealtimeHub = new RealtimeHub(config, logger, metrics, paymentAccess ?? domain.paymentAccess);
   let draining = false;
   const isDraining = () => draining;
 
   const app = createHttpApp({
     logger,
-    bus,
-    verifier,
-    health: { stats: () => hub.stats(), isDraining },
     maxBodyBytes: config.maxPayloadBytes,
-    metrics,
+    staticDir: config.staticDir,
+    routers: [
+      healthRoutes({ stats: () => hub.stats(), isDraining }),
+      metricsRoutes(metrics),
+      eventRoutes(bus, verifier, metrics),
+      authRoutes({
+        users: domain.users,
+        sessions: domain.sessions,
+        key,
+        verifier,
+        metrics,
+        publish,
+        accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+        ...(config.demoUsers && { demoAccounts: DEMO_USERS }),
+      }),
+      paymentRoutes(domain.payments, verifier, metrics),
+    ],
   });
   const server = createServer(app.callback());
   const wss = new WebSocketServer<typeof GatewaySocket>({
@@ -76,7 +99,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   server.on('upgrade', createUpgradeHandler({ wss, hub, verifier, allowedOrigins: config.allowedOrigins, logger, metrics, isDraining }));
 
-  await bus.start((room, event) => hub.deliver(room, event));
+  await bus.start((room, event) => {
+    hub.deliver(room, event);
+    // A logout ends every session of the user: their sockets on this gateway close once told.
+    if (event.type === 'session:sync' && event.payload.action === 'logout') {
+      hub.closeUser(event.payload.userId, CloseCode.SessionRevoked, CLOSE_CODE_INFO[CloseCode.SessionRevoked].reason);
+    }
+  });
   hub.start();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -99,6 +128,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       server.closeIdleConnections();
       await hub.closeAll(CloseCode.GoingAway, CLOSE_CODE_INFO[CloseCode.GoingAway].reason, config.shutdownTimeoutMs);
       hub.stop();
+      domain.close();
       await bus.close();
       server.closeAllConnections();
       await serverClosed;

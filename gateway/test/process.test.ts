@@ -63,3 +63,25 @@ describe('gateway process', () => {
     });
   }
 });
+
+describe('demo process (npm start)', () => {
+  it('runs on embedded defaults: generated secret, demo users, simulator', async () => {
+    const demo = spawnGateway({}, 'gateway/src/demo.ts');
+    const url = listeningUrl(await demo.waitForLine(/listening/));
+    const accounts = (await (await fetch(`${url}/api/auth/demo-accounts`)).json()) as { accounts: Array<{ email: string; password: string }> };
+    const alice = accounts.accounts.find((account) => account.email === 'alice@demo.test');
+    assert.ok(alice);
+    const login = await fetch(`${url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: alice.email, password: alice.password }),
+    });
+    assert.equal(login.status, 200);
+    const { accessToken } = (await login.json()) as { accessToken: string };
+    const client = await connect(`${url.replace('http', 'ws')}/ws`, accessToken);
+    assert.equal((await client.request({ type: 'ping' })).type, 'pong');
+    assert.match(demo.output.join('\n'), /alice@demo\.test\s+password: alice-demo/);
+    demo.child.kill('SIGTERM');
+    assert.equal((await demo.exited).code, 0);
+  });
+});

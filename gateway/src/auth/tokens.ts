@@ -36,7 +36,8 @@ export type AuthFailureReason =
   | 'unsupported_algorithm'
   | 'expired'
   | 'not_yet_valid'
-  | 'invalid_claims';
+  | 'invalid_claims'
+  | 'revoked';
 
 /** Why a token was refused; the reason is safe to log and to count, the token never is. */
 export class AuthFailure extends Error {
@@ -46,11 +47,20 @@ export class AuthFailure extends Error {
   }
 }
 
+/** The HS256 key, made once from the configured secret. */
+export function secretKey(secret: string): KeyObject {
+  return createSecretKey(Buffer.from(secret, 'utf8'));
+}
+
 export class TokenVerifier {
   private readonly key: KeyObject;
 
-  constructor(secret: string) {
-    this.key = createSecretKey(Buffer.from(secret, 'utf8'));
+  /** `isSessionRevoked` rejects tokens of a login session that ended (logout, stolen refresh token). */
+  constructor(
+    secret: string | KeyObject,
+    private readonly isSessionRevoked: (sessionId: string) => boolean = () => false,
+  ) {
+    this.key = typeof secret === 'string' ? secretKey(secret) : secret;
   }
 
   /** Returns the token's claims, or throws an AuthFailure. */
@@ -65,7 +75,9 @@ export class TokenVerifier {
     const claims = claimsSchema.safeParse(decoded);
     if (!claims.success) throw new AuthFailure('invalid_claims');
     const { sid, ...rest } = claims.data;
-    return sid === undefined ? rest : { ...rest, sessionId: sid };
+    if (sid === undefined) return rest;
+    if (this.isSessionRevoked(sid)) throw new AuthFailure('revoked');
+    return { ...rest, sessionId: sid };
   }
 }
 
@@ -92,7 +104,7 @@ export function signAccessToken(
   subject: TokenSubject,
   options: { readonly expiresInSeconds?: number } = {},
 ): string {
-  const key = typeof secret === 'string' ? createSecretKey(Buffer.from(secret, 'utf8')) : secret;
+  const key = typeof secret === 'string' ? secretKey(secret) : secret;
   const { sessionId, ...claims } = subject;
   return jwt.sign(sessionId === undefined ? claims : { ...claims, sid: sessionId }, key, {
     algorithm: ALGORITHM,

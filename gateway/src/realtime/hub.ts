@@ -125,6 +125,14 @@ export class RealtimeHub implements ConnectionOwner {
     handleClientFrame(this.messageContext, connection, data, isBinary);
   }
 
+  /** Closes every socket of one user on this gateway (after a logout). */
+  closeUser(userId: string, code: number, reason: string): void {
+    // All connections, not the user's room: a socket may have unsubscribed from it. Logouts are rare.
+    for (const connection of this.connections) {
+      if (connection.claims.userId === userId) connection.socket.close(code, reason);
+    }
+  }
+
   /** Removes every trace of a closed connection. Idempotent. */
   release(connection: Connection, code: number): void {
     if (connection.released) return;

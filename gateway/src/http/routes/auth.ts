@@ -1,0 +1,84 @@
+/**
+ * Login, refresh and logout. Access tokens are short-lived JWTs; refresh tokens are opaque,
+ * single use and rotated (see SessionStore). Logout ends every session of the user and tells
+ * each of their sockets (`session:sync`), on every gateway, through the bus.
+ */
+import type { KeyObject } from 'node:crypto';
+import { Router } from '@koa/router';
+import { z } from 'zod';
+import { userRoom, type PublishRequest } from '@payments-system/protocol';
+import { signAccessToken, type TokenVerifier } from '../../auth/tokens.ts';
+import { RefreshRefused, type SessionStore } from '../../domain/sessions/session-store.ts';
+import type { User, UserStore } from '../../domain/users/user-store.ts';
+import type { GatewayMetrics } from '../../metrics.ts';
+import { requireBearer, type AuthState } from '../bearer-auth.ts';
+import { validBody } from '../validation.ts';
+
+export interface AuthRouteDependencies {
+  readonly users: UserStore;
+  readonly sessions: SessionStore;
+  readonly key: KeyObject;
+  readonly verifier: TokenVerifier;
+  readonly metrics: GatewayMetrics;
+  readonly accessTokenTtlSeconds: number;
+  readonly publish: (request: PublishRequest) => Promise<string>;
+  /** Listed at GET /api/auth/demo-accounts in demo mode only. */
+  readonly demoAccounts?: ReadonlyArray<User & { readonly password: string }>;
+}
+
+const loginBody = z.object({ email: z.string().min(3).max(254), password: z.string().min(1).max(200) });
+const refreshBody = z.object({ refreshToken: z.string().min(16).max(200) });
+
+export function authRoutes(deps: AuthRouteDependencies): Router<AuthState> {
+  const tokens = (user: User, sessionId: string, refreshToken: string) => ({
+    accessToken: signAccessToken(deps.key, { ...user, sessionId }, { expiresInSeconds: deps.accessTokenTtlSeconds }),
+    refreshToken,
+    expiresIn: deps.accessTokenTtlSeconds,
+    user,
+  });
+
+  return new Router<AuthState>({ prefix: '/api/auth' })
+    .post('/login', async (ctx) => {
+      const { email, password } = validBody(ctx, loginBody);
+      const user = await deps.users.authenticate(email, password);
+      if (!user) {
+        deps.metrics.authFailures.inc({ reason: 'bad_credentials' });
+        return ctx.throw(401, 'invalid email or password');
+      }
+      const { session, refreshToken } = deps.sessions.start(user.userId);
+      ctx.state.log.info({ userId: user.userId, sessionId: session.sessionId }, 'logged in');
+      ctx.body = tokens(user, session.sessionId, refreshToken);
+    })
+    .post('/refresh', (ctx) => {
+      const { refreshToken } = validBody(ctx, refreshBody);
+      try {
+        const next = deps.sessions.rotate(refreshToken);
+        const user = deps.users.get(next.session.userId);
+        if (!user) return ctx.throw(401, 'user no longer exists');
+        ctx.body = tokens(user, next.session.sessionId, next.refreshToken);
+      } catch (error) {
+        if (!(error instanceof RefreshRefused)) throw error;
+        deps.metrics.authFailures.inc({ reason: `refresh_${error.reason}` });
+        ctx.state.log.warn({ reason: error.reason }, 'refresh refused');
+        return ctx.throw(401, error.message);
+      }
+    })
+    .post('/logout', requireBearer(deps.verifier, deps.metrics), async (ctx) => {
+      const { userId, sessionId } = ctx.state.claims;
+      const revoked = deps.sessions.revokeUser(userId);
+      await deps.publish({
+        room: userRoom(userId),
+        type: 'session:sync',
+        payload: { userId, sessionId: sessionId ?? revoked[0] ?? 'none', action: 'logout' },
+        correlationId: ctx.state.requestId,
+      });
+      ctx.state.log.info({ userId, sessionId, revokedSessions: revoked.length }, 'logged out');
+      ctx.status = 204;
+    })
+    .get('/demo-accounts', (ctx) => {
+      if (!deps.demoAccounts) return ctx.throw(404, 'demo accounts are listed in demo mode only');
+      ctx.body = {
+        accounts: deps.demoAccounts.map(({ email, password, name, role }) => ({ email, password, name, role })),
+      };
+    });
+}
