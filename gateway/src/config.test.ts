@@ -19,6 +19,11 @@ describe('loadConfig', () => {
       maxBufferedBytes: 1_048_576,
       shutdownTimeoutMs: 10_000,
       logLevel: 'info',
+      accessTokenTtlSeconds: 900,
+      refreshTokenTtlSeconds: 604_800,
+      demoUsers: false,
+      simulatorIntervalMs: 0,
+      staticDir: undefined,
     });
   });
 

@@ -97,6 +97,7 @@ describe('delivery', () => {
   });
 
   it('reports open sockets in /api/health', async () => {
+    const gateway = await startTestGateway();
     const before = (await (await fetch(`${gateway.url}/api/health`)).json()) as { connections: number };
     const client = await connect(gateway.wsUrl, gateway.token(BOB));
     const during = (await (await fetch(`${gateway.url}/api/health`)).json()) as { status: string; connections: number };
