@@ -1,21 +1,43 @@
 /**
- * Delivers room events to the sockets in a room. The event is serialized once; each open
- * member gets the same bytes. A member whose unsent backlog would pass the bound is closed
- * as a slow consumer instead of growing the gateway's memory.
+ * Delivers room events to the sockets in a room: the hot path.
+ *
+ * - The event is serialized once and framed once (`textFrame`); every open member gets the
+ *   same bytes written straight to its TCP socket. Per recipient there is a state check, a
+ *   backlog check and one write: no closure, no buffer, no `ws` framing.
+ * - Coalescing: when several events reach the broadcaster in one turn of the event loop (a
+ *   burst), each recipient's TCP socket is corked on its second frame and all are uncorked
+ *   together at the end of the turn (`setImmediate`), so each socket gets one `writev` for the
+ *   whole burst instead of one write per event. After a turn with a burst, the next turn corks
+ *   from its first event; an isolated event is written directly, without cork bookkeeping.
+ * - Slow consumers: a member whose unsent bytes (`bufferedAmount`: the TCP socket's write
+ *   queue, corked frames included) would pass `maxBufferedBytes` gets no more frames and is
+ *   reported once to `onSlowConsumer` (the hub closes it with 4008). `ws` stops writing to a
+ *   closing socket, and destroys it when the close handshake cannot complete, which releases
+ *   its backlog.
  */
+import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import type { Room, RoomEvent } from '@payments-system/protocol';
 import type { Connection } from './connection.ts';
+import { rawSocket, textFrame } from './frame.ts';
 import type { RoomRegistry } from './room-registry.ts';
-
-const SEND_AS_TEXT = { binary: false } as const;
 
 export interface DeliveryReport {
   readonly delivered: number;
   readonly slowConsumers: number;
 }
 
+const NOBODY: DeliveryReport = Object.freeze({ delivered: 0, slowConsumers: 0 });
+const { OPEN } = WebSocket;
+
 export class Broadcaster {
+  /** TCP sockets corked during this turn, uncorked together when it ends. */
+  private readonly corked: Socket[] = [];
+  /** Events delivered in the current turn of the event loop. */
+  private eventsThisTurn = 0;
+  /** The previous turn was a burst: cork from the first event of this one. */
+  private corkFromFirst = false;
+
   constructor(
     private readonly rooms: RoomRegistry,
     private readonly maxBufferedBytes: number,
@@ -24,21 +46,41 @@ export class Broadcaster {
 
   deliver(room: Room, event: RoomEvent): DeliveryReport {
     const members = this.rooms.members(room);
-    if (!members) return { delivered: 0, slowConsumers: 0 };
-    const frame = Buffer.from(JSON.stringify(event));
+    if (!members) return NOBODY;
+    const frame = textFrame(JSON.stringify(event));
+    const cork = this.corkFromFirst || this.eventsThisTurn > 0;
+    if (this.eventsThisTurn++ === 0) setImmediate(this.endTurn);
+    // Over the bound once this frame is queued.
+    const limit = this.maxBufferedBytes - frame.length;
+    const corked = this.corked;
     let delivered = 0;
     let slowConsumers = 0;
     for (const connection of members) {
       const socket = connection.socket;
-      if (socket.readyState !== WebSocket.OPEN) continue;
-      if (socket.bufferedAmount + frame.length > this.maxBufferedBytes) {
+      if (socket.readyState !== OPEN) continue;
+      const raw = rawSocket(socket);
+      if (raw === undefined) continue;
+      if (raw.writableLength > limit) {
         slowConsumers++;
         this.onSlowConsumer(connection);
         continue;
       }
-      socket.send(frame, SEND_AS_TEXT);
+      if (cork && raw.writableCorked === 0) {
+        raw.cork();
+        corked.push(raw);
+      }
+      raw.write(frame);
       delivered++;
     }
     return { delivered, slowConsumers };
   }
+
+  /** Delivers what was corked during the turn: one write per socket. */
+  private readonly endTurn = (): void => {
+    this.corkFromFirst = this.eventsThisTurn > 1;
+    this.eventsThisTurn = 0;
+    const corked = this.corked;
+    for (let i = 0; i < corked.length; i++) corked[i]!.uncork();
+    corked.length = 0;
+  };
 }
