@@ -17,6 +17,6 @@ export interface Bus {
 
 /** Turns a publish request into the event sockets receive. */
 export function toRoomEvent(request: PublishRequest, id: string, timestamp: string): RoomEvent {
-  const event = { type: request.type, payload: request.payload, timestamp, id } as RoomEvent;
+  const event = { type: request.type, payload: request.payload, timestamp, id, room: request.room } as RoomEvent;
   return request.correlationId === undefined ? event : { ...event, correlationId: request.correlationId };
 }

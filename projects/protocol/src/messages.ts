@@ -116,6 +116,8 @@ interface ServerEnvelope<K extends ServerMessageType> {
   readonly correlationId?: string;
   /** Set on room events: the event's position in the bus, used to resume after a reconnect. */
   readonly id?: string;
+  /** Set on room events: the room the event was published to. */
+  readonly room?: Room;
 }
 
 /** A server message; `ServerMessage<'payment:updated'>` narrows to one type. */
@@ -129,6 +131,7 @@ const serverEnvelope = <K extends ServerMessageType>(type: K) =>
     timestamp: timestamp,
     correlationId: z.optional(correlationId),
     id: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
+    room: z.optional(roomSchema),
   });
 
 export const serverMessageSchema = z.discriminatedUnion('type', [
