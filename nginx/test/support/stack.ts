@@ -6,15 +6,15 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { signAccessToken, type TokenSubject } from '../../../gateway/src/auth/tokens.ts';
 import { listeningUrl, spawnGateway, type GatewayProcess } from '../../../gateway/test/support/process.ts';
 import { renderGatewayConf } from './render.ts';
@@ -91,12 +91,17 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** The built Angular app: STACK_APP_DIR, else dist/shell/browser, else a fresh `ng build shell`. */
+/**
+ * The built Angular app: STACK_APP_DIR, else dist/shell/browser, else `ng build shell` once into
+ * node_modules/.cache, keyed by a hash of the sources (CI runs the stack files on a clean tree).
+ */
 function appSource(runDir: string): string {
   const given = process.env['STACK_APP_DIR'];
   if (given !== undefined) return given;
   const built = join(ROOT, 'dist/shell/browser');
   if (existsSync(join(built, 'index.html'))) return built;
+  const cached = join(ROOT, 'node_modules/.cache/payments-stack', `shell-${sourceHash()}`);
+  if (existsSync(join(cached, 'browser/index.html'))) return join(cached, 'browser');
   const out = join(runDir, 'build');
   const result = spawnSync(join(ROOT, 'node_modules/.bin/ng'), ['build', 'shell', '--output-path', out, '--progress=false'], {
     cwd: ROOT,
@@ -105,7 +110,27 @@ function appSource(runDir: string): string {
     timeout: 120_000,
   });
   if (result.status !== 0) throw new Error(`ng build shell failed:\n${result.stdout}\n${result.stderr}`);
-  return join(out, 'browser');
+  mkdirSync(dirname(cached), { recursive: true });
+  try {
+    renameSync(out, cached); // atomic: a concurrent run sees a whole build or none
+  } catch {
+    return join(out, 'browser'); // another run won the race; use our own copy
+  }
+  return join(cached, 'browser');
+}
+
+function sourceHash(): string {
+  const hash = createHash('sha256');
+  const walk = (path: string) => {
+    for (const entry of readdirSync(path, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const child = join(path, entry.name);
+      if (entry.isDirectory()) walk(child);
+      else hash.update(child).update(readFileSync(child));
+    }
+  };
+  walk(join(ROOT, 'projects'));
+  for (const file of ['angular.json', 'tsconfig.json', 'package-lock.json']) hash.update(readFileSync(join(ROOT, file)));
+  return hash.digest('hex').slice(0, 16);
 }
 
 function chownTree(path: string): void {
