@@ -59,7 +59,7 @@ const P = {
   events: Number(flags.events ?? (quick ? 5 : 0)), // 0: sized so each phase delivers ~1M frames
   burstSize: Number(flags['burst-size'] ?? 10),
   bursts: Number(flags.bursts ?? (quick ? 2 : 0)),
-  latencySeconds: Number(flags['latency-seconds'] ?? (quick ? 1 : 8)),
+  latencySeconds: Number(flags['latency-seconds'] ?? (quick ? 0.5 : 8)),
   concurrency: quick ? 8 : 64,
   padding: 'x'.repeat(120), // a payments-sized event: ~260 bytes on the wire
   holdSeconds: Number(flags['hold-seconds'] ?? 300),
@@ -123,6 +123,7 @@ async function throughput(server, pool, publisher, room, roomSize, mode) {
     lost: expected - received,
     seconds,
     cpuPerDeliveryUs: (cpu1.cpuMicros - cpu0.cpuMicros) / received,
+    userCpuPerDeliveryUs: (cpu1.userMicros - cpu0.userMicros) / received,
     deliveriesPerSecond: received / seconds,
     serverCores: (cpu1.cpuMicros - cpu0.cpuMicros) / 1e6 / seconds,
     machineBusyCores: busyCores(m0, m1),
@@ -234,7 +235,7 @@ async function runOnce(kind, repeat) {
       for (const mode of ['isolated', 'burst']) {
         const r = await throughput(server, pool, publisher, room, size, mode);
         result.throughput[`${name}-${mode}`] = { room, roomSize: size, ...r };
-        log(`  ${kind}#${repeat} ${mode} to ${size}: ${r.cpuPerDeliveryUs.toFixed(2)} µs/delivery, ${r.deliveriesPerSecond.toFixed(0)}/s, lost ${r.lost}, machine ${r.machineBusyCores.toFixed(2)} cores`);
+        log(`  ${kind}#${repeat} ${mode} to ${size}: ${r.cpuPerDeliveryUs.toFixed(2)} µs/delivery (user ${r.userCpuPerDeliveryUs.toFixed(2)}), ${r.deliveriesPerSecond.toFixed(0)}/s, lost ${r.lost}, machine ${r.machineBusyCores.toFixed(2)} cores`);
       }
     }
     result.latency = {};

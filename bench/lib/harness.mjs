@@ -23,7 +23,8 @@ export const LABELS = Object.fromEntries(Object.entries(SERVERS).map(([kind, { l
 /** Starts a server under test as a child process with the probe; resolves once it listens. */
 export async function startServer(kind, { secret, env = {} } = {}) {
   const spec = SERVERS[kind];
-  const child = spawn(process.execPath, ['--expose-gc', '--import', PROBE, ...spec.args], {
+  const extra = process.env.BENCH_SERVER_NODE_ARGS ? process.env.BENCH_SERVER_NODE_ARGS.split(' ') : []; // e.g. --cpu-prof
+  const child = spawn(process.execPath, ['--expose-gc', ...extra, '--import', PROBE, ...spec.args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', JWT_SECRET: secret, ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

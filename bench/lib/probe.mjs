@@ -24,7 +24,7 @@ if (typeof process.send === 'function') {
       try {
         fds = readdirSync('/proc/self/fd').length;
       } catch {}
-      process.send({ probe: 'stats', seq, cpuMicros: cpu.user + cpu.system, rss: mem.rss, heapUsed: mem.heapUsed, external: mem.external, fds });
+      process.send({ probe: 'stats', seq, cpuMicros: cpu.user + cpu.system, userMicros: cpu.user, rss: mem.rss, heapUsed: mem.heapUsed, external: mem.external, fds });
     }
   });
 }

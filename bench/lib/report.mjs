@@ -10,6 +10,7 @@ export const METRICS = [
   ...['small', 'large'].flatMap((room) =>
     ['isolated', 'burst'].flatMap((mode) => [
       { key: `cpu-${room}-${mode}`, label: `server CPU per delivery, ${room} room, ${mode}`, unit: 'µs', lower: true, get: (r) => r.throughput[`${room}-${mode}`].cpuPerDeliveryUs },
+      { key: `ucpu-${room}-${mode}`, label: `  of which user-space CPU, ${room} room, ${mode}`, unit: 'µs', lower: true, get: (r) => r.throughput[`${room}-${mode}`].userCpuPerDeliveryUs },
       { key: `dps-${room}-${mode}`, label: `deliveries/s, ${room} room, ${mode}`, unit: '/s', lower: false, get: (r) => r.throughput[`${room}-${mode}`].deliveriesPerSecond },
     ]),
   ),
