@@ -91,6 +91,13 @@ describe('the stack through nginx (TLS, two gateways)', () => {
       }
     });
 
+    it('answers the container healthcheck (/nginx-status on the HTTP port, loopback only) without logging it', async () => {
+      const response = await stack.request('/nginx-status', { plain: true });
+      assert.equal(response.status, 200);
+      assert.match(response.body, /^Active connections: \d+/);
+      assert.doesNotMatch(stack.accessLog(), /nginx-status/);
+    });
+
     it('redirects plain HTTP to the HTTPS origin, path and query kept', async () => {
       const response = await stack.request('/payments/pay_1?x=1', { plain: true, headers: { host: 'evil.example' } });
       assert.equal(response.status, 301);
