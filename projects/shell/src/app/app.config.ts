@@ -1,11 +1,33 @@
-import { ApplicationConfig, provideBrowserGlobalErrorListeners } from '@angular/core';
-import { provideRouter } from '@angular/router';
-
+import { provideHttpClient, withInterceptors } from '@angular/common/http';
+import { inject, provideBrowserGlobalErrorListeners, provideEnvironmentInitializer, type ApplicationConfig } from '@angular/core';
+import { provideRouter, withComponentInputBinding } from '@angular/router';
+import { provideEffects } from '@ngrx/effects';
+import { provideState, provideStore } from '@ngrx/store';
+import { provideRealtime, provideRealtimeStore } from '@payments-system/realtime';
 import { routes } from './app.routes';
+import { authInterceptor } from './core/auth.interceptor';
+import { AuthService } from './core/auth.service';
+import { SessionCoordinator } from './core/session-coordinator';
+import { appEffects } from './state/app.effects';
+import { noticesFeature } from './state/notices.feature';
+import { paymentsFeature } from './state/payments.feature';
 
 export const appConfig: ApplicationConfig = {
   providers: [
     provideBrowserGlobalErrorListeners(),
-    provideRouter(routes)
-  ]
+    provideRouter(routes, withComponentInputBinding()),
+    provideHttpClient(withInterceptors([authInterceptor])),
+    provideStore(),
+    provideState(paymentsFeature),
+    provideState(noticesFeature),
+    provideRealtime({
+      url: '/ws',
+      // Changes only when who is signed in changes; expired tokens are replaced through refreshToken (4001).
+      token: () => inject(AuthService).socketToken,
+      refreshToken: () => inject(AuthService).validAccessToken(),
+    }),
+    provideRealtimeStore(),
+    provideEffects(appEffects),
+    provideEnvironmentInitializer(() => void inject(SessionCoordinator)),
+  ],
 };
