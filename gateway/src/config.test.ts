@@ -24,6 +24,11 @@ describe('loadConfig', () => {
       demoUsers: false,
       simulatorIntervalMs: 0,
       staticDir: undefined,
+      redisUrl: undefined,
+      busRetentionCount: 10_000,
+      busRetentionMs: 300_000,
+      busRetentionBytes: 4_194_304,
+      recoveryMaxEvents: 1000,
     });
   });
 

@@ -34,6 +34,15 @@ export interface GatewayConfig {
   readonly simulatorIntervalMs: number;
   /** Serve the built Angular app from this folder (with an SPA fallback); unset serves none. */
   readonly staticDir: string | undefined;
+  /** Redis for the shared bus across gateways; unset runs the in-memory bus (one process). */
+  readonly redisUrl: string | undefined;
+  /** Events kept for replay after a reconnect: at most this many, and no older than the age. */
+  readonly busRetentionCount: number;
+  readonly busRetentionMs: number;
+  /** In-memory bus only: bytes of events kept (Redis bounds its own memory by count and age). */
+  readonly busRetentionBytes: number;
+  /** Most events one resume replays; a client that missed more reloads its state instead. */
+  readonly recoveryMaxEvents: number;
 }
 
 /** Each variable, its config key and its schema (defaults included). */
@@ -78,6 +87,16 @@ const envSchema = {
       .default(0),
   ],
   STATIC_DIR: ['staticDir', z.string().min(1).optional()],
+  REDIS_URL: [
+    'redisUrl',
+    z
+      .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
+      .optional(),
+  ],
+  BUS_RETENTION_COUNT: ['busRetentionCount', integer(10, 10_000_000).default(10_000)],
+  BUS_RETENTION_MS: ['busRetentionMs', integer(1000, 7 * 86_400_000).default(300_000)],
+  BUS_RETENTION_BYTES: ['busRetentionBytes', integer(0, 1024 * 1024 * 1024).default(4 * 1024 * 1024)],
+  RECOVERY_MAX_EVENTS: ['recoveryMaxEvents', integer(1, 100_000).default(1000)],
 } as const satisfies Record<string, readonly [keyof GatewayConfig, z.ZodType]>;
 
 export type EnvVariable = keyof typeof envSchema;

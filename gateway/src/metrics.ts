@@ -62,6 +62,12 @@ export class GatewayMetrics {
     buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
     registers: [this.registry],
   });
+  readonly resumes = new Counter({
+    name: 'gateway_resumes_total',
+    help: 'Resume requests after a reconnect, by outcome (resumed, too-old, too-many, unavailable).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   readonly heartbeatTerminations = new Counter({
     name: 'gateway_heartbeat_terminations_total',
     help: 'Sockets terminated for not answering heartbeat pings.',

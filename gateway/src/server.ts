@@ -11,6 +11,7 @@ import type { PaymentAccess } from './auth/room-policy.ts';
 import { secretKey, TokenVerifier } from './auth/tokens.ts';
 import type { Bus } from './bus/bus.ts';
 import { InMemoryBus } from './bus/in-memory-bus.ts';
+import { RedisBus } from './bus/redis-bus.ts';
 import { defaultConfig, type GatewayConfig } from './config.ts';
 import { createDomain } from './domain/domain.ts';
 import { DEMO_USERS } from './domain/users/demo-users.ts';
@@ -56,13 +57,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { logger: givenLogger, bus: givenBus, paymentAccess, ...overrides } = options;
   const config = defaultConfig(overrides);
   const logger = givenLogger ?? createLogger(config.logLevel);
-  const bus = givenBus ?? new InMemoryBus();
+  const retention = { count: config.busRetentionCount, ageMs: config.busRetentionMs, bytes: config.busRetentionBytes };
+  const bus =
+    givenBus ??
+    (config.redisUrl ? new RedisBus({ url: config.redisUrl, retention, logger }) : new InMemoryBus(retention));
   const publish = (request: PublishRequest) => bus.publish(request);
   const domain = await createDomain(config, publish, logger);
   const key = secretKey(config.jwtSecret);
   const verifier = new TokenVerifier(key, (sessionId) => domain.sessions.isRevoked(sessionId));
   const metrics = new GatewayMetrics(() => hub.connections.countByRole());
-  const hub: RealtimeHub = new RealtimeHub(config, logger, metrics, paymentAccess ?? domain.paymentAccess);
+  const hub: RealtimeHub = new RealtimeHub(config, logger, metrics, paymentAccess ?? domain.paymentAccess, bus);
   let draining = false;
   const isDraining = () => draining;
 

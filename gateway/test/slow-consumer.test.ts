@@ -28,6 +28,9 @@ if (process.env['SLOW_CONSUMER_CHILD'] === '1') {
     port: 0,
     logLevel: 'warn',
     maxBufferedBytes: Number(process.env['WS_MAX_BUFFERED_BYTES'] ?? 1024 * 1024),
+    // The replay log is a separate, configured bound (BUS_RETENTION_*); keep it out of this
+    // measurement, which is about one socket's unsent backlog.
+    busRetentionBytes: 0,
   });
   const padding = 'x'.repeat(EVENT_TEXT);
   process.on('message', (message: { seq: number; events: number }) => {

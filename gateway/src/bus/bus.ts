@@ -1,21 +1,56 @@
 /**
- * Where room events travel between publishers and the gateways that hold the sockets.
- * The in-memory bus serves one process; a shared bus (Redis) plugs in behind the same interface.
+ * Where room events travel between publishers and the gateways that hold the sockets, and
+ * where recent events stay for a while so that a reconnecting client can catch up.
+ *
+ * Two implementations behind one interface, chosen by configuration: the in-memory bus (one
+ * process) and the Redis bus (one Redis Stream read by every gateway). Both issue ids of the
+ * form `<ms>-<seq>` in one total order (see `compareEventIds`).
  */
-import type { PublishRequest, Room, RoomEvent } from '@payments-system/protocol';
+import type { PublishRequest, RecoveryFailedPayload, Room, RoomEvent } from '@payments-system/protocol';
 
-/** Receives every event the bus carries, to deliver to local sockets. */
+/** Receives every event the bus carries, in bus order, to deliver to local sockets. */
 export type EventSink = (room: Room, event: RoomEvent) => void;
+
+export interface StoredEvent {
+  readonly room: Room;
+  readonly event: RoomEvent;
+}
+
+export type ReplayResult =
+  | { readonly ok: true; readonly events: readonly StoredEvent[] }
+  | { readonly ok: false; readonly reason: RecoveryFailedPayload['reason'] };
+
+/** Thrown by `publish` when the bus cannot take the event now; the publisher should retry. */
+export class BusUnavailable extends Error {
+  override readonly name = 'BusUnavailable';
+  /** Rendered by the HTTP error handler as 503 SERVICE_UNAVAILABLE with this message. */
+  readonly status = 503;
+  readonly expose = true;
+}
 
 export interface Bus {
   /** Starts delivering events to `sink`. */
   start(sink: EventSink): Promise<void>;
-  /** Accepts an event; resolves with its id once the bus holds it. */
+  /** Accepts an event; resolves with its id once the bus holds it, or throws BusUnavailable. */
   publish(request: PublishRequest): Promise<string>;
+  /**
+   * Every event after `since`, in order, at most `limit` of them. Fails when the bus no longer
+   * holds `since` itself (trimmed, or never issued here), since events after it may be gone too.
+   */
+  replay(since: string, limit: number): Promise<ReplayResult>;
   close(): Promise<void>;
 }
 
-/** Turns a publish request into the event sockets receive. */
+export interface Retention {
+  /** Events kept at most (approximately, for Redis). */
+  readonly count: number;
+  /** Events older than this are dropped. */
+  readonly ageMs: number;
+  /** Bytes of event payloads kept at most (the in-memory bus; Redis has its own memory limits). */
+  readonly bytes?: number;
+}
+
+/** The event sockets receive for a publish request with the bus's id. */
 export function toRoomEvent(request: PublishRequest, id: string, timestamp: string): RoomEvent {
   const event = { type: request.type, payload: request.payload, timestamp, id, room: request.room } as RoomEvent;
   return request.correlationId === undefined ? event : { ...event, correlationId: request.correlationId };

@@ -1,22 +1,98 @@
-/** The embedded bus: one process, events delivered synchronously, ids from a counter. */
-import type { PublishRequest } from '@payments-system/protocol';
-import { toRoomEvent, type Bus, type EventSink } from './bus.ts';
+/**
+ * The embedded bus: one process, events delivered synchronously, recent events kept in memory
+ * (bounded by count and age) for replay. Ids start at the process's start time, so a client
+ * holding an id from a previous run is told it cannot recover rather than getting a wrong replay.
+ */
+import { compareEventIds, type PublishRequest } from '@payments-system/protocol';
+import { toRoomEvent, type Bus, type EventSink, type ReplayResult, type Retention, type StoredEvent } from './bus.ts';
+
+const DROPPED = { room: 'broadcast', event: { type: 'system:broadcast', payload: { message: '-', level: 'info' }, timestamp: '' } } as StoredEvent;
 
 export class InMemoryBus implements Bus {
   private sink: EventSink | undefined;
+  private readonly log: StoredEvent[] = [];
+  /** Approximate size of each logged event (its JSON), parallel to `log`. */
+  private readonly sizes: number[] = [];
+  private retainedBytes = 0;
+  /** Index of the oldest retained event in `log` (trimming moves it instead of shifting the array). */
+  private head = 0;
+  private lastMs = 0;
   private sequence = 0;
+
+  constructor(
+    private readonly retention: Retention = { count: 10_000, ageMs: 5 * 60_000 },
+    private readonly now: () => number = Date.now,
+  ) {}
 
   async start(sink: EventSink): Promise<void> {
     this.sink = sink;
   }
 
   async publish(request: PublishRequest): Promise<string> {
-    const id = String(++this.sequence);
-    this.sink?.(request.room, toRoomEvent(request, id, new Date().toISOString()));
+    const id = this.nextId();
+    const stored: StoredEvent = { room: request.room, event: toRoomEvent(request, id, new Date(this.now()).toISOString()) };
+    const size = JSON.stringify(stored.event).length;
+    this.log.push(stored);
+    this.sizes.push(size);
+    this.retainedBytes += size;
+    this.trim();
+    this.sink?.(stored.room, stored.event);
     return id;
+  }
+
+  async replay(since: string, limit: number): Promise<ReplayResult> {
+    this.trim();
+    const index = this.indexOf(since);
+    if (index < 0) return { ok: false, reason: 'too-old' };
+    const missed = this.log.length - index - 1;
+    if (missed > limit) return { ok: false, reason: 'too-many' };
+    return { ok: true, events: this.log.slice(index + 1) };
   }
 
   async close(): Promise<void> {
     this.sink = undefined;
+  }
+
+  /** `<ms>-<seq>` like Redis: monotonic even if the clock steps back. */
+  private nextId(): string {
+    const ms = Math.max(this.now(), this.lastMs);
+    this.sequence = ms === this.lastMs ? this.sequence + 1 : 0;
+    this.lastMs = ms;
+    return `${ms}-${this.sequence}`;
+  }
+
+  private indexOf(id: string): number {
+    let low = this.head;
+    let high = this.log.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >>> 1;
+      const order = compareEventIds((this.log[middle] as StoredEvent).event.id as string, id);
+      if (order === 0) return middle;
+      if (order < 0) low = middle + 1;
+      else high = middle - 1;
+    }
+    return -1;
+  }
+
+  private trim(): void {
+    const oldestAllowed = this.now() - this.retention.ageMs;
+    const maxBytes = this.retention.bytes ?? Infinity;
+    while (
+      this.head < this.log.length &&
+      (this.log.length - this.head > this.retention.count ||
+        this.retainedBytes > maxBytes ||
+        Date.parse((this.log[this.head] as StoredEvent).event.timestamp) < oldestAllowed)
+    ) {
+      this.retainedBytes -= this.sizes[this.head] as number;
+      // Drop the reference now; the slot itself goes at the next compaction.
+      this.log[this.head] = DROPPED;
+      this.head++;
+    }
+    // Compact once the dropped prefix dominates, so the arrays follow the retained size.
+    if (this.head > 1024 && this.head * 2 > this.log.length) {
+      this.log.splice(0, this.head);
+      this.sizes.splice(0, this.head);
+      this.head = 0;
+    }
   }
 }

@@ -13,6 +13,7 @@ import {
   type RoomEvent,
 } from '@payments-system/protocol';
 import type { RawData, WebSocket } from 'ws';
+import type { Bus } from '../bus/bus.ts';
 import type { PaymentAccess } from '../auth/room-policy.ts';
 import type { Claims } from '../auth/tokens.ts';
 import type { GatewayConfig } from '../config.ts';
@@ -22,7 +23,8 @@ import { Broadcaster, type DeliveryReport } from './broadcaster.ts';
 import { Connection, type ConnectionOwner, type GatewaySocket } from './connection.ts';
 import { ConnectionRegistry } from './connection-registry.ts';
 import { Heartbeat } from './heartbeat.ts';
-import { handleClientFrame, type MessageContext } from './message-handler.ts';
+import { handleClientFrame, reply, type MessageContext } from './message-handler.ts';
+import { Replays } from './replay.ts';
 import { RoomRegistry } from './room-registry.ts';
 import { TokenExpiry } from './token-expiry.ts';
 
@@ -30,6 +32,7 @@ export interface HubStats {
   readonly connections: number;
   readonly rooms: number;
   readonly expiryTracked: number;
+  readonly replaying: number;
 }
 
 export class RealtimeHub implements ConnectionOwner {
@@ -39,6 +42,7 @@ export class RealtimeHub implements ConnectionOwner {
   private readonly heartbeat: Heartbeat;
   private readonly expiry: TokenExpiry;
   private readonly broadcaster: Broadcaster;
+  private readonly replays: Replays;
   private readonly closeWaiters = new Set<() => void>();
   private sequence = 0;
 
@@ -47,14 +51,23 @@ export class RealtimeHub implements ConnectionOwner {
     readonly logger: Logger,
     private readonly metrics: GatewayMetrics,
     paymentAccess: PaymentAccess,
+    bus: Bus,
   ) {
     this.messageContext = {
-      rooms: this.rooms,
       rateLimit: { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst },
       paymentAccess,
       logger,
       metrics,
+      join: (connection, room) => this.replays.join(connection, room),
+      leave: (connection, room) => this.replays.leave(connection, room),
+      isReplaying: (connection) => this.replays.isReplaying(connection),
+      resume: (connection, since, correlationId) => void this.resume(connection, since, correlationId),
     };
+    this.replays = new Replays(bus, this.rooms, config.recoveryMaxEvents, (connection, type, payload, correlationId) => {
+      if (type === 'resumed') metrics.resumes.inc({ outcome: 'resumed' });
+      else if (type === 'recovery:failed' && 'reason' in payload) metrics.resumes.inc({ outcome: payload.reason });
+      reply(this.messageContext, connection, type, payload, correlationId);
+    });
     this.heartbeat = new Heartbeat(
       this.connections,
       { intervalMs: config.heartbeatIntervalMs, timeoutMs: config.heartbeatTimeoutMs },
@@ -114,6 +127,7 @@ export class RealtimeHub implements ConnectionOwner {
     this.metrics.broadcastFanout.observe(report.delivered);
     this.metrics.broadcastDuration.observe(seconds);
     this.metrics.messagesSent.inc({ type: event.type }, report.delivered);
+    this.replays.observe(room, event);
     this.logger.info(
       { eventId: event.id, room, type: event.type, correlationId: event.correlationId, delivered: report.delivered, ms: seconds * 1000 },
       'event delivered',
@@ -123,6 +137,15 @@ export class RealtimeHub implements ConnectionOwner {
 
   handleFrame(connection: Connection, data: RawData, isBinary: boolean): void {
     handleClientFrame(this.messageContext, connection, data, isBinary);
+  }
+
+  private async resume(connection: Connection, since: string, correlationId: string | undefined): Promise<void> {
+    try {
+      await this.replays.start(connection, since, correlationId);
+    } catch (error) {
+      this.logger.error({ err: error, connectionId: connection.id }, 'resume failed');
+      connection.socket.close(CloseCode.InternalError, CLOSE_CODE_INFO[CloseCode.InternalError].reason);
+    }
   }
 
   /** Closes every socket of one user on this gateway (after a logout). */
@@ -139,6 +162,7 @@ export class RealtimeHub implements ConnectionOwner {
     connection.released = true;
     this.connections.remove(connection);
     this.rooms.leaveAll(connection);
+    this.replays.release(connection);
     this.expiry.untrack(connection);
     this.metrics.connectionsClosed.inc({ code: String(code) });
     this.logger.debug({ connectionId: connection.id, userId: connection.claims.userId, code }, 'socket closed');
@@ -164,7 +188,12 @@ export class RealtimeHub implements ConnectionOwner {
   }
 
   stats(): HubStats {
-    return { connections: this.connections.size, rooms: this.rooms.size, expiryTracked: this.expiry.size };
+    return {
+      connections: this.connections.size,
+      rooms: this.rooms.size,
+      expiryTracked: this.expiry.size,
+      replaying: this.replays.size,
+    };
   }
 }
 

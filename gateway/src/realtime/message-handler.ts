@@ -18,14 +18,17 @@ import type { GatewayMetrics } from '../metrics.ts';
 import type { Connection } from './connection.ts';
 import { serverMessage } from './messages.ts';
 import { takeMessageToken, type RateLimit } from './rate-limit.ts';
-import type { RoomRegistry } from './room-registry.ts';
+import type { Room } from '@payments-system/protocol';
 
 export interface MessageContext {
-  readonly rooms: RoomRegistry;
   readonly rateLimit: RateLimit;
   readonly paymentAccess: PaymentAccess;
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
+  join(connection: Connection, room: Room): void;
+  leave(connection: Connection, room: Room): void;
+  isReplaying(connection: Connection): boolean;
+  resume(connection: Connection, since: string, correlationId: string | undefined): void;
 }
 
 export function handleClientFrame(context: MessageContext, connection: Connection, data: RawData, isBinary: boolean): void {
@@ -66,16 +69,23 @@ function dispatch(context: MessageContext, connection: Connection, message: Clie
         reply(context, connection, 'error', error, correlationId);
         return;
       }
-      context.rooms.join(connection, room);
+      context.join(connection, room);
       reply(context, connection, 'subscribed', { room }, correlationId);
       return;
     }
     case 'unsubscribe': {
       const { room } = message.payload;
-      context.rooms.leave(connection, room);
+      context.leave(connection, room);
       reply(context, connection, 'unsubscribed', { room }, correlationId);
       return;
     }
+    case 'resume':
+      if (context.isReplaying(connection)) {
+        reply(context, connection, 'error', { code: 'BAD_REQUEST', message: 'a resume is already in progress' }, correlationId);
+        return;
+      }
+      context.resume(connection, message.payload.since, correlationId);
+      return;
   }
 }
 
@@ -83,7 +93,7 @@ function badRequest(context: MessageContext, connection: Connection, message: st
   reply(context, connection, 'error', { code: 'BAD_REQUEST', message });
 }
 
-function reply<K extends ServerMessageType>(
+export function reply<K extends ServerMessageType>(
   context: MessageContext,
   connection: Connection,
   type: K,

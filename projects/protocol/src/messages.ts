@@ -4,12 +4,14 @@
  */
 import * as z from 'zod/mini';
 import { ERROR_CODES } from './error-codes.js';
+import { EVENT_ID_PATTERN } from './event-ids.js';
 import { ID_PATTERN, isRoom, MAX_ROOM_LENGTH, type Room } from './rooms.js';
 
 const id = z.string().check(z.regex(ID_PATTERN, 'must be 1-128 characters of A-Z a-z 0-9 _ . @ -'));
 const timestamp = z.iso.datetime({ offset: true });
 const correlationId = z.string().check(z.minLength(1), z.maxLength(128));
 const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
+const eventId = z.string().check(z.regex(EVENT_ID_PATTERN, 'must be an event id such as "1765447200000-0"'));
 
 export const roomSchema = z.custom<Room>(
   (value) => typeof value === 'string' && value.length <= MAX_ROOM_LENGTH && isRoom(value),
@@ -91,11 +93,34 @@ export const errorPayloadSchema = z.object({
 });
 export type ErrorPayload = z.infer<typeof errorPayloadSchema>;
 
+export const resumedPayloadSchema = z.object({
+  since: eventId,
+  /** Events replayed before this message. */
+  replayed: z.number().check(z.int(), z.nonnegative()),
+});
+export type ResumedPayload = z.infer<typeof resumedPayloadSchema>;
+
+export const RECOVERY_FAILURES = [
+  /** `since` is older than the bus retains, or was never issued by this bus (a restarted in-memory bus). */
+  'too-old',
+  /** More events were missed than the gateway replays at once. */
+  'too-many',
+  /** The bus could not be read; reload state and carry on. */
+  'unavailable',
+] as const;
+export const recoveryFailedPayloadSchema = z.object({
+  since: eventId,
+  reason: z.enum(RECOVERY_FAILURES),
+});
+export type RecoveryFailedPayload = z.infer<typeof recoveryFailedPayloadSchema>;
+
 export const replyPayloadSchemas = {
   pong: emptyPayloadSchema,
   subscribed: roomPayloadSchema,
   unsubscribed: roomPayloadSchema,
   error: errorPayloadSchema,
+  resumed: resumedPayloadSchema,
+  'recovery:failed': recoveryFailedPayloadSchema,
 } as const;
 export type ReplyType = keyof typeof replyPayloadSchemas;
 
@@ -130,7 +155,7 @@ const serverEnvelope = <K extends ServerMessageType>(type: K) =>
     payload: serverPayloadSchemas[type],
     timestamp: timestamp,
     correlationId: z.optional(correlationId),
-    id: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
+    id: z.optional(eventId),
     room: z.optional(roomSchema),
   });
 
@@ -143,6 +168,8 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   serverEnvelope('subscribed'),
   serverEnvelope('unsubscribed'),
   serverEnvelope('error'),
+  serverEnvelope('resumed'),
+  serverEnvelope('recovery:failed'),
 ]);
 
 // ---------------------------------------------------------------- client → server
@@ -168,14 +195,22 @@ export const pingMessageSchema = z.object({
   ...clientEnvelope,
 });
 
+/** After a reconnect: replay what the socket's rooms missed after event `since`, then go live. */
+export const resumeMessageSchema = z.object({
+  type: z.literal('resume'),
+  payload: z.object({ since: eventId }),
+  ...clientEnvelope,
+});
+
 export const clientMessageSchema = z.discriminatedUnion('type', [
   subscribeMessageSchema,
   unsubscribeMessageSchema,
   pingMessageSchema,
+  resumeMessageSchema,
 ]);
 export type ClientMessage = z.infer<typeof clientMessageSchema>;
 export type ClientMessageType = ClientMessage['type'];
-export const CLIENT_MESSAGE_TYPES: readonly ClientMessageType[] = ['subscribe', 'unsubscribe', 'ping'];
+export const CLIENT_MESSAGE_TYPES: readonly ClientMessageType[] = ['subscribe', 'unsubscribe', 'ping', 'resume'];
 
 // ---------------------------------------------------------------- publishing (HTTP API)
 

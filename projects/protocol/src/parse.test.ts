@@ -21,7 +21,8 @@ describe('parseClientMessage', () => {
     ['invalid JSON', '{"type":', /invalid JSON/],
     ['a non-object', '[1,2]', /JSON object/],
     ['a string', '"ping"', /JSON object/],
-    ['an unknown type', '{"type":"explode"}', /unknown message type; expected one of subscribe, unsubscribe, ping/],
+    ['an unknown type', '{"type":"explode"}', /unknown message type; expected one of subscribe, unsubscribe, ping, resume/],
+    ['a resume with a malformed id', '{"type":"resume","payload":{"since":"42"}}', /payload\.since: must be an event id/],
     ['a subscribe without room', '{"type":"subscribe","payload":{}}', /payload\.room/],
     ['a room of an unknown kind', '{"type":"subscribe","payload":{"room":"admin:all"}}', /payload\.room: must be a room name/],
     ['a role room for an unknown role', '{"type":"subscribe","payload":{"room":"role:ROOT"}}', /payload\.room/],
@@ -44,7 +45,7 @@ describe('parseServerMessage', () => {
         type: 'payment:updated',
         payload: { paymentId: 'pay_123', status: 'completed', amount: '100.00', currency: 'EUR' },
         timestamp: '2026-12-11T10:00:00.000Z',
-        id: '42',
+        id: '1765447200000-42',
       }),
     );
     assert.ok(result.ok);

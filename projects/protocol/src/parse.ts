@@ -53,7 +53,7 @@ export function parseClientMessage(text: string): ParseResult<ClientMessage> {
   return json.ok ? validate(clientMessageSchema, json.value, CLIENT_MESSAGE_TYPES) : json;
 }
 
-const SERVER_TYPES = [...ROOM_EVENT_TYPES, 'pong', 'subscribed', 'unsubscribed', 'error'];
+const SERVER_TYPES = [...ROOM_EVENT_TYPES, 'pong', 'subscribed', 'unsubscribed', 'error', 'resumed', 'recovery:failed'];
 
 /** Parses and validates a server → client frame (text). */
 export function parseServerMessage(text: string): ParseResult<ServerMessage> {

@@ -3,6 +3,7 @@
  */
 export * from './constants.js';
 export * from './rooms.js';
+export * from './event-ids.js';
 export * from './close-codes.js';
 export * from './error-codes.js';
 export * from './messages.js';

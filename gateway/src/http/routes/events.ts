@@ -1,7 +1,7 @@
 /** `POST /api/events`: how other services publish room events (admin tokens only). */
 import { Router } from '@koa/router';
 import { parsePublishRequest } from '@payments-system/protocol';
-import type { Bus } from '../../bus/bus.ts';
+import { BusUnavailable, type Bus } from '../../bus/bus.ts';
 import type { TokenVerifier } from '../../auth/tokens.ts';
 import type { GatewayMetrics } from '../../metrics.ts';
 import { requireBearer, type AuthState } from '../bearer-auth.ts';
@@ -11,7 +11,15 @@ export function eventRoutes(bus: Bus, verifier: TokenVerifier, metrics: GatewayM
     if (!ctx.is('application/json')) return ctx.throw(400, 'body must be application/json');
     const request = parsePublishRequest(ctx.request.body);
     if (!request.ok) return ctx.throw(400, request.error);
-    const id = await bus.publish(request.value);
+    let id: string;
+    try {
+      id = await bus.publish(request.value);
+    } catch (error) {
+      if (!(error instanceof BusUnavailable)) throw error;
+      ctx.state.log.warn({ err: error.message }, 'publish refused: bus unavailable');
+      ctx.set('Retry-After', '1');
+      return ctx.throw(503, 'event bus unavailable; retry');
+    }
     metrics.eventsPublished.inc({ type: request.value.type });
     ctx.state.log.info(
       { eventId: id, room: request.value.room, type: request.value.type, correlationId: request.value.correlationId },

@@ -1,0 +1,114 @@
+/**
+ * Catching a reconnected socket up: `resume {since}` replays what its rooms missed after event
+ * `since`, then switches it to live delivery with no gap and no duplicate.
+ *
+ * While replaying, the socket is out of the room registry, so live frames skip it; the events
+ * its rooms receive meanwhile are buffered. The replay ends once the bus's live position has
+ * reached the last replayed event (a Redis reader may lag behind the stream that XRANGE read),
+ * then buffered events newer than that are sent and the socket rejoins its rooms.
+ */
+import { compareEventIds, type Room, type RoomEvent, type ServerMessageType, type ServerPayloads } from '@payments-system/protocol';
+import { WebSocket } from 'ws';
+import type { Bus, ReplayResult } from '../bus/bus.ts';
+import type { Connection } from './connection.ts';
+import type { RoomRegistry } from './room-registry.ts';
+
+interface ReplayState {
+  readonly since: string;
+  readonly correlationId: string | undefined;
+  /** The rooms the socket will rejoin; subscribe/unsubscribe during a replay change this set. */
+  readonly rooms: Set<Room>;
+  readonly buffer: RoomEvent[];
+  result?: ReplayResult;
+  /** Id of the last replayed event: live delivery must pass it before the replay can end. */
+  until?: string;
+}
+
+export type Reply = <K extends ServerMessageType>(connection: Connection, type: K, payload: ServerPayloads[K], correlationId?: string) => void;
+
+export class Replays {
+  private readonly active = new Map<Connection, ReplayState>();
+  /** Id of the last event the bus delivered live. */
+  private position = '0-0';
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly rooms: RoomRegistry,
+    private readonly maxEvents: number,
+    private readonly reply: Reply,
+  ) {}
+
+  get size(): number {
+    return this.active.size;
+  }
+
+  isReplaying(connection: Connection): boolean {
+    return this.active.has(connection);
+  }
+
+  join(connection: Connection, room: Room): void {
+    const state = this.active.get(connection);
+    if (state) state.rooms.add(room);
+    else this.rooms.join(connection, room);
+  }
+
+  leave(connection: Connection, room: Room): void {
+    const state = this.active.get(connection);
+    if (state) state.rooms.delete(room);
+    else this.rooms.leave(connection, room);
+  }
+
+  async start(connection: Connection, since: string, correlationId: string | undefined): Promise<void> {
+    const state: ReplayState = { since, correlationId, rooms: new Set(connection.rooms), buffer: [] };
+    this.rooms.leaveAll(connection);
+    this.active.set(connection, state);
+    state.result = await this.bus.replay(since, this.maxEvents);
+    if (this.active.get(connection) !== state) return; // closed meanwhile
+    const last = state.result.ok ? state.result.events.at(-1)?.event.id : undefined;
+    if (last !== undefined && compareEventIds(this.position, last) < 0) state.until = last;
+    else this.finish(connection, state);
+  }
+
+  /** Called for every event the bus delivers live, after the live delivery. */
+  observe(room: Room, event: RoomEvent): void {
+    this.position = event.id ?? this.position;
+    if (this.active.size === 0) return;
+    for (const [connection, state] of this.active) {
+      if (state.rooms.has(room)) state.buffer.push(event);
+      if (state.until !== undefined && compareEventIds(this.position, state.until) >= 0) this.finish(connection, state);
+    }
+  }
+
+  /** Forgets a closed connection. */
+  release(connection: Connection): void {
+    this.active.delete(connection);
+  }
+
+  private finish(connection: Connection, state: ReplayState): void {
+    this.active.delete(connection);
+    if (connection.released || connection.socket.readyState !== WebSocket.OPEN) return;
+    for (const room of state.rooms) this.rooms.join(connection, room);
+    const result = state.result;
+    let through = state.since;
+    if (result?.ok) {
+      let replayed = 0;
+      for (const { room, event } of result.events) {
+        if (state.rooms.has(room)) {
+          send(connection, event);
+          replayed++;
+        }
+        through = event.id ?? through;
+      }
+      this.reply(connection, 'resumed', { since: state.since, replayed }, state.correlationId);
+    } else {
+      this.reply(connection, 'recovery:failed', { since: state.since, reason: result?.reason ?? 'unavailable' }, state.correlationId);
+    }
+    for (const event of state.buffer) {
+      if (!result?.ok || compareEventIds(event.id ?? '0-0', through) > 0) send(connection, event);
+    }
+  }
+}
+
+function send(connection: Connection, event: RoomEvent): void {
+  connection.socket.send(JSON.stringify(event));
+}
