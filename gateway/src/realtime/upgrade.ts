@@ -37,13 +37,14 @@ export function createUpgradeHandler(deps: UpgradeDependencies): UpgradeHandler 
   };
   return (request, socket, head) => {
     socket.on('error', ignoreSocketError);
+    const peer = describePeer(request);
     const { pathname, token } = readHandshake(request);
     if (pathname !== WS_PATH) return refuse(socket, 404, 'NOT_FOUND', `no WebSocket endpoint at ${pathname}; use ${WS_PATH}`);
     if (deps.isDraining()) return refuse(socket, 503, 'SERVICE_UNAVAILABLE', 'gateway is shutting down');
     // Browsers always send Origin; a client without one is not a browser page and still needs a token.
     const origin = request.headers.origin;
     if (allowedOrigins.size > 0 && origin !== undefined && !allowedOrigins.has(origin)) {
-      deps.logger.warn({ origin, remoteAddress: request.socket.remoteAddress }, 'handshake refused: origin not allowed');
+      deps.logger.warn({ origin, ...peer }, 'handshake refused: origin not allowed');
       return refuse(socket, 403, 'FORBIDDEN', 'origin not allowed');
     }
     let claims;
@@ -52,7 +53,7 @@ export function createUpgradeHandler(deps: UpgradeDependencies): UpgradeHandler 
     } catch (error) {
       if (!(error instanceof AuthFailure)) throw error;
       deps.metrics.authFailures.inc({ reason: error.reason });
-      deps.logger.warn({ reason: error.reason, remoteAddress: request.socket.remoteAddress }, 'handshake refused: bad token');
+      deps.logger.warn({ reason: error.reason, ...peer }, 'handshake refused: bad token');
       return refuse(socket, 401, 'UNAUTHORIZED', error.message);
     }
     deps.wss.handleUpgrade(request, socket, head, (ws) => deps.hub.accept(ws, claims));
@@ -69,6 +70,20 @@ function writeRefusal(socket: Duplex, status: number, code: ErrorCode, message: 
       (status === 401 ? 'WWW-Authenticate: Bearer\r\n' : '') +
       `\r\n${body}`,
   );
+}
+
+/**
+ * Who is knocking, for the log: the proxy's address, the client's as the proxy forwarded it, and
+ * the request id nginx assigned, so that a gateway line can be matched with nginx's.
+ */
+function describePeer(request: IncomingMessage): { remoteAddress?: string; forwardedFor?: string; requestId?: string } {
+  const forwardedFor = request.headers['x-forwarded-for'];
+  const requestId = request.headers['x-request-id'];
+  return {
+    ...(request.socket.remoteAddress && { remoteAddress: request.socket.remoteAddress }),
+    ...(typeof forwardedFor === 'string' && { forwardedFor: forwardedFor.slice(0, 200) }),
+    ...(typeof requestId === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(requestId) && { requestId }),
+  };
 }
 
 function ignoreSocketError(): void {
