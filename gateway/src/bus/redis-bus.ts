@@ -74,11 +74,20 @@ export class RedisBus implements Bus {
   }
 
   async replay(since: string, limit: number): Promise<ReplayResult> {
+    const { count, ageMs } = this.options.retention;
+    // Trimming with `~` is approximate (Redis drops whole stream nodes, ~100 entries each, and the
+    // age trim runs on a timer), so the stream may still hold events past the retention. Replay
+    // applies the retention exactly, as the in-memory bus does: the outcome of a resume does not
+    // depend on when Redis last trimmed. The age is read from the id (Redis's clock) against ours.
+    if (Number(since.slice(0, since.indexOf('-'))) < Date.now() - ageMs) return { ok: false, reason: 'too-old' };
     try {
       // The stream is trimmed from its head only: if `since` is still there, so is all that follows.
       const anchor = (await this.writer.xRange(this.stream, since, since)) as StreamEntry[] | null;
       if (!anchor || anchor.length === 0) return { ok: false, reason: 'too-old' };
-      const entries = ((await this.writer.xRange(this.stream, `(${since}`, '+', { COUNT: limit + 1 })) ?? []) as StreamEntry[];
+      // `since` is among the newest `count` events when at most count - 1 follow it.
+      const entries = ((await this.writer.xRange(this.stream, `(${since}`, '+', { COUNT: Math.min(limit, count - 1) + 1 })) ??
+        []) as StreamEntry[];
+      if (entries.length > count - 1) return { ok: false, reason: 'too-old' };
       if (entries.length > limit) return { ok: false, reason: 'too-many' };
       return { ok: true, events: entries.flatMap((entry) => this.decode(entry) ?? []) };
     } catch (error) {
