@@ -45,6 +45,8 @@ export {
   realtimeConnectionFeature,
   realtimePaymentsFeature,
   realtimeEffects,
+  type RealtimePaymentsLoader,
+  type RealtimeStoreOptions,
   type RealtimeConnectionStoreState,
   type RealtimePayment,
   type RealtimePaymentsState,

@@ -72,6 +72,42 @@ describe('RealtimeService against the real gateway', () => {
     expect(states).toEqual(['connecting', 'connected', 'reconnecting', 'connected']);
   });
 
+  it('resumes after a disconnect: the events missed meanwhile arrive once, in order, then `resumed`', async () => {
+    const { service } = setup({ token: await mintToken('it-resume') });
+    await waitFor(service.state$, (s) => s === 'connected', 'connected');
+    const first = waitFor(service.on('payment:updated'), (m) => m.payload.paymentId === 'pay-r0', 'the event before the disconnect');
+    await publish({ room: 'user:it-resume', type: 'payment:updated', payload: payment('pay-r0') });
+    await first;
+
+    service.disconnect();
+    const missed = [];
+    for (const id of ['pay-r1', 'pay-r2', 'pay-r3']) {
+      missed.push(await publish({ room: 'user:it-resume', type: 'payment:updated', payload: payment(id) }));
+    }
+    const seen: string[] = [];
+    service.on('payment:updated').subscribe((m) => seen.push(m.id ?? '?'));
+    const resumed = waitFor(service.on('resumed'), () => true, 'resumed');
+    service.connect();
+    expect((await resumed).payload.replayed).toBe(3);
+    expect(seen).toEqual(missed);
+    expect(service.lastEventId()).toBe(missed[2]);
+  });
+
+  it('after a gateway restart (in-memory history gone) → recovery:failed, and live events flow again', async () => {
+    const { service } = setup({ token: await mintToken('it-recovery') });
+    await waitFor(service.state$, (s) => s === 'connected', 'connected');
+    const first = waitFor(service.on('payment:updated'), () => true, 'an event before the restart');
+    await publish({ room: 'user:it-recovery', type: 'payment:updated', payload: payment('pay-f0') });
+    await first;
+    const failed = waitFor(service.on('recovery:failed'), () => true, 'recovery:failed');
+    await stopGateway();
+    await startGateway();
+    expect((await failed).payload.reason).toBe('too-old');
+    const live = waitFor(service.on('payment:updated'), (m) => m.payload.paymentId === 'pay-f1', 'a live event after recovery failed');
+    await publish({ room: 'user:it-recovery', type: 'payment:updated', payload: payment('pay-f1') });
+    await live;
+  });
+
   it('an expired token → refreshToken() → connected', async () => {
     const expired = await mintToken('it-bob', 'CUSTOMER', -60);
     const refreshToken = jasmine.createSpy('refreshToken').and.callFake(() => mintToken('it-bob'));

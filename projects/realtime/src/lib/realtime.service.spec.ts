@@ -531,6 +531,51 @@ describe('RealtimeService (unit, virtual time)', () => {
     });
   });
 
+  describe('recovery after a reconnect', () => {
+    it('sends no resume on the first connection, then resume {since: last event id} after the rooms on each reconnect', async () => {
+      const { service, ctl } = setup();
+      service.connect();
+      ctl.latest.open();
+      expect(ctl.latest.sentOfType('resume')).toEqual([]);
+      const ack = service.subscribe('payment:p1');
+      ackRooms(ctl.latest);
+      await ack;
+      ctl.latest.receive(paymentUpdated('p1', 'processing', '1765447200000-4'));
+      ctl.latest.receive(paymentUpdated('p1', 'completed', '1765447200001-0'));
+      expect(service.lastEventId()).toBe('1765447200001-0');
+
+      ctl.latest.serverClose(1001);
+      clock.tick(1000);
+      ctl.latest.open();
+      const sent = ctl.latest.messages.map((m) => m.type);
+      expect(sent).toEqual(['subscribe', 'resume']);
+      expect(ctl.latest.sentOfType('resume')[0].payload).toEqual({ since: '1765447200001-0' });
+    });
+
+    it('drops room events at or below the last seen id (replay overlapping live), delivering each event once', () => {
+      const { service, ctl } = setup();
+      const seen: string[] = [];
+      service.on('payment:updated').subscribe((m) => seen.push(m.id ?? '?'));
+      service.connect();
+      ctl.latest.open();
+      for (const id of ['1765447200000-1', '1765447200000-2', '1765447200000-2', '1765447200000-1', '1765447200000-3']) {
+        ctl.latest.receive(paymentUpdated('p1', 'processing', id));
+      }
+      expect(seen).toEqual(['1765447200000-1', '1765447200000-2', '1765447200000-3']);
+    });
+
+    it('passes resumed and recovery:failed through messages$ for the store to act on', () => {
+      const { service, ctl } = setup();
+      const types: string[] = [];
+      service.messages$.subscribe((m) => types.push(m.type));
+      service.connect();
+      ctl.latest.open();
+      ctl.latest.receive({ type: 'resumed', payload: { since: '1765447200000-1', replayed: 2 }, timestamp: TS });
+      ctl.latest.receive({ type: 'recovery:failed', payload: { since: '1765447200000-1', reason: 'too-old' }, timestamp: TS });
+      expect(types).toEqual(['resumed', 'recovery:failed']);
+    });
+  });
+
   describe('typed streams', () => {
     it('on(type) yields only that type, and malformed frames become protocol errors, never stream errors', () => {
       const { service, ctl, errors } = setup();

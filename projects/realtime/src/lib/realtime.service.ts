@@ -17,6 +17,7 @@ import {
   BEARER_SUBPROTOCOL,
   closeAdvice,
   CloseCode,
+  compareEventIds,
   isRoom,
   parseRoom,
   parseServerMessage,
@@ -171,6 +172,12 @@ export class RealtimeService {
   readonly errors$: Observable<RealtimeError> = this.errorsSubject.asObservable();
   /** Every valid server message. Malformed frames never reach it (they become `protocol` errors). */
   readonly messages$: Observable<ServerMessage> = this.messagesSubject.asObservable();
+  private readonly _lastEventId = signal<string | null>(null);
+  /**
+   * Id of the newest room event received. After a reconnect the service sends `resume` with it,
+   * and the gateway replays what the socket's rooms missed; events at or below it are dropped as duplicates.
+   */
+  readonly lastEventId: Signal<string | null> = this._lastEventId.asReadonly();
 
   private readonly appToken$ = new BehaviorSubject<string | null | undefined>(undefined);
   private refreshedToken: string | null = null;
@@ -544,6 +551,9 @@ export class RealtimeService {
       for (const room of new Set([...this.explicitRooms, ...this.roomRefs.keys()])) {
         this.sendRoomRequest('subscribe', room);
       }
+      // After the rooms, so the gateway replays for all of them; answered by `resumed` or `recovery:failed`.
+      const since = this._lastEventId();
+      if (since !== null) event.socket.next({ type: 'resume', payload: { since }, correlationId: this.nextId('resume') });
       for (const message of this.queue.splice(0)) event.socket.next(message);
       return;
     }
@@ -553,6 +563,12 @@ export class RealtimeService {
       return;
     }
     const message = frame.value;
+    if (isRoomEvent(message) && message.id !== undefined) {
+      const last = this._lastEventId();
+      // Ids are totally ordered per socket: anything not newer was already seen (a replay overlapping live delivery).
+      if (last !== null && compareEventIds(message.id, last) <= 0) return;
+      this._lastEventId.set(message.id);
+    }
     if (message.correlationId !== undefined) this.settle(message.correlationId, message);
     this.messagesSubject.next(message);
   }

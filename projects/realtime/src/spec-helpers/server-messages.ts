@@ -4,7 +4,14 @@ import type { PaymentUpdatedPayload, ServerMessage } from '@payments-system/prot
 /** Fixed timestamp for server frames built in unit specs (valid ISO 8601). */
 export const TS = '2026-12-11T10:00:00.000Z';
 
-export function paymentUpdated(paymentId: string, status: PaymentUpdatedPayload['status'] = 'completed', id = '1'): ServerMessage<'payment:updated'> {
+let lastEventSequence = 0;
+
+/** A payment event; each call gets a new, higher event id unless one is given. */
+export function paymentUpdated(
+  paymentId: string,
+  status: PaymentUpdatedPayload['status'] = 'completed',
+  id = `1765447200000-${++lastEventSequence}`,
+): ServerMessage<'payment:updated'> {
   return { type: 'payment:updated', payload: { paymentId, status, amount: '100.00', currency: 'EUR' }, timestamp: TS, id };
 }
 

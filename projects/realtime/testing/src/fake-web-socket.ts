@@ -1,3 +1,4 @@
+import type { ClientMessage } from '@payments-system/protocol';
 /**
  * A scriptable stand-in for the browser's WebSocket: the test plays the server.
  * Nothing happens by itself; call `open()`, `receive()`, `serverClose()` or `drop()`.
@@ -46,8 +47,8 @@ export class FakeWebSocket {
   }
 
   /** Client messages of one type. */
-  sentOfType(type: string): Array<{ type: string; payload?: { room?: string }; correlationId?: string }> {
-    return this.messages.filter((m) => m.type === type) as Array<{ type: string; payload?: { room?: string }; correlationId?: string }>;
+  sentOfType<K extends ClientMessage['type']>(type: K): Array<Extract<ClientMessage, { type: K }>> {
+    return this.messages.filter((m) => m.type === type) as Array<Extract<ClientMessage, { type: K }>>;
   }
 
   /** Completes the handshake (the server selected `protocol`). */

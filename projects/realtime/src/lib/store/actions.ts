@@ -2,6 +2,7 @@ import { createActionGroup, emptyProps, props } from '@ngrx/store';
 import type {
   NotificationPayload,
   PaymentUpdatedPayload,
+  RecoveryFailedPayload,
   Room,
   SessionSyncPayload,
   SystemBroadcastPayload,
@@ -15,6 +16,10 @@ export const RealtimeConnectionActions = createActionGroup({
   events: {
     'State Changed': props<{ snapshot: RealtimeConnectionSnapshot }>(),
     'Error Reported': props<{ error: RealtimeError }>(),
+    /** After a reconnect the gateway replayed every missed event: the store is complete again. */
+    Resumed: props<{ since: string; replayed: number }>(),
+    /** After a reconnect the gateway could not replay what was missed: reload state over HTTP. */
+    'Recovery Failed': props<{ since: string; reason: RecoveryFailedPayload['reason'] }>(),
   },
 });
 
@@ -23,6 +28,9 @@ export const RealtimePaymentsActions = createActionGroup({
   source: 'Realtime/Payments',
   events: {
     'Payment Updated': props<{ payment: PaymentUpdatedPayload; eventId: string | null; receivedAt: string }>(),
+    /** The payments reloaded over HTTP after `Recovery Failed` (see `provideRealtimeStore({ reloadPayments })`). */
+    'Payments Reloaded': props<{ payments: readonly PaymentUpdatedPayload[]; receivedAt: string }>(),
+    'Payments Reload Failed': props<{ message: string }>(),
   },
 });
 

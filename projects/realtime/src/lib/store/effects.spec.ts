@@ -1,4 +1,6 @@
+import { Injector } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
+import { Actions } from '@ngrx/effects';
 import { provideMockActions } from '@ngrx/effects/testing';
 import { Action } from '@ngrx/store';
 import type { ServerMessage } from '@payments-system/protocol';
@@ -21,6 +23,8 @@ import {
   disconnectOnLogout$,
   notifications$,
   paymentUpdated$,
+  recovery$,
+  reloadPaymentsAfterFailedRecovery$,
   sessionLogout$,
   watchRoom$,
 } from './effects';
@@ -46,12 +50,12 @@ describe('realtime effects (called as plain functions)', () => {
     const { service, messages } = fakeRealtime();
     const out: Action[] = [];
     paymentUpdated$(service, () => Date.parse(TS)).subscribe((a) => out.push(a));
-    messages.next(paymentUpdated('p1', 'completed', '7'));
+    messages.next(paymentUpdated('p1', 'completed', '1765447200000-7'));
     messages.next({ type: 'pong', payload: {}, timestamp: TS });
     expect(out).toEqual([
       RealtimePaymentsActions.paymentUpdated({
         payment: { paymentId: 'p1', status: 'completed', amount: '100.00', currency: 'EUR' },
-        eventId: '7',
+        eventId: '1765447200000-7',
         receivedAt: TS,
       }),
     ]);
@@ -95,6 +99,58 @@ describe('realtime effects (called as plain functions)', () => {
       });
       expectObservable(connectionErrors$(service)).toBe('--e', { e: RealtimeConnectionActions.errorReported({ error }) });
     });
+  });
+});
+
+describe('recovery effects', () => {
+  it('maps resumed and recovery:failed to Resumed and Recovery Failed', () => {
+    const { service, messages } = fakeRealtime();
+    const out: Action[] = [];
+    recovery$(service).subscribe((a) => out.push(a));
+    messages.next({ type: 'resumed', payload: { since: '1765447200000-1', replayed: 3 }, timestamp: TS });
+    messages.next({ type: 'recovery:failed', payload: { since: '1765447200000-1', reason: 'too-old' }, timestamp: TS });
+    messages.next(paymentUpdated('p1'));
+    expect(out).toEqual([
+      RealtimeConnectionActions.resumed({ since: '1765447200000-1', replayed: 3 }),
+      RealtimeConnectionActions.recoveryFailed({ since: '1765447200000-1', reason: 'too-old' }),
+    ]);
+  });
+
+  it('Recovery Failed → reloads the payments with the provided loader, and reports a failed reload', async () => {
+    const actions$ = new Subject<Action>();
+    const payments = [{ paymentId: 'p9', status: 'completed' as const, amount: '5.00', currency: 'EUR' }];
+    let calls = 0;
+    const loader = () => (++calls === 1 ? Promise.resolve(payments) : Promise.reject(new Error('HTTP 503')));
+    const out: Action[] = [];
+    reloadPaymentsAfterFailedRecovery$(new Actions(actions$), loader, TestBed.inject(Injector), () => Date.parse(TS)).subscribe((a) => out.push(a));
+    actions$.next(RealtimeConnectionActions.recoveryFailed({ since: '1765447200000-1', reason: 'too-old' }));
+    await new Promise((resolve) => setTimeout(resolve));
+    actions$.next(RealtimeConnectionActions.recoveryFailed({ since: '1765447200000-2', reason: 'unavailable' }));
+    await new Promise((resolve) => setTimeout(resolve));
+    expect(out).toEqual([
+      RealtimePaymentsActions.paymentsReloaded({ payments, receivedAt: TS }),
+      RealtimePaymentsActions.paymentsReloadFailed({ message: 'HTTP 503' }),
+    ]);
+  });
+
+  it('does nothing on Recovery Failed without a loader', () => {
+    const actions$ = new Subject<Action>();
+    const out: Action[] = [];
+    reloadPaymentsAfterFailedRecovery$(new Actions(actions$), null, TestBed.inject(Injector)).subscribe((a) => out.push(a));
+    actions$.next(RealtimeConnectionActions.recoveryFailed({ since: '1765447200000-1', reason: 'too-old' }));
+    expect(out).toEqual([]);
+  });
+
+  it('Payments Reloaded replaces the payments in the store', () => {
+    const before = realtimePaymentsFeature.reducer(
+      undefined,
+      RealtimePaymentsActions.paymentUpdated({ payment: paymentUpdated('old').payload, eventId: null, receivedAt: TS }),
+    );
+    const after = realtimePaymentsFeature.reducer(
+      before,
+      RealtimePaymentsActions.paymentsReloaded({ payments: [paymentUpdated('new').payload], receivedAt: TS }),
+    );
+    expect(after.ids).toEqual(['new']);
   });
 });
 

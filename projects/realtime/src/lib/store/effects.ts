@@ -1,7 +1,7 @@
-import { inject } from '@angular/core';
+import { inject, InjectionToken, Injector, runInInjectionContext } from '@angular/core';
 import { Actions, createEffect, ofType } from '@ngrx/effects';
-import type { Room } from '@payments-system/protocol';
-import { asyncScheduler, filter, map, mergeMap, of, tap } from 'rxjs';
+import type { PaymentUpdatedPayload, Room } from '@payments-system/protocol';
+import { asyncScheduler, catchError, EMPTY, filter, from, isObservable, map, mergeMap, of, switchMap, take, tap, type Observable } from 'rxjs';
 import { RealtimeRequestError } from '../errors';
 import { RealtimeService } from '../realtime.service';
 import {
@@ -25,6 +25,52 @@ export const connectionState$ = createEffect(
 export const connectionErrors$ = createEffect(
   (realtime = inject(RealtimeService)) =>
     realtime.errors$.pipe(map((error) => RealtimeConnectionActions.errorReported({ error }))),
+  { functional: true },
+);
+
+/** Loads every payment the user may see, e.g. `() => inject(HttpClient).get(...)`; runs in an injection context. */
+export type RealtimePaymentsLoader = () =>
+  | Observable<readonly PaymentUpdatedPayload[]>
+  | Promise<readonly PaymentUpdatedPayload[]>;
+
+/** @internal Set by `provideRealtimeStore({ reloadPayments })`. */
+export const ɵREALTIME_RELOAD_PAYMENTS = new InjectionToken<RealtimePaymentsLoader>('ɵREALTIME_RELOAD_PAYMENTS');
+
+/** `resumed` / `recovery:failed` after a reconnect → `Resumed` / `Recovery Failed`. */
+export const recovery$ = createEffect(
+  (realtime = inject(RealtimeService)) =>
+    realtime.messages$.pipe(
+      mergeMap((message) => {
+        if (message.type === 'resumed') return of(RealtimeConnectionActions.resumed(message.payload));
+        if (message.type === 'recovery:failed') return of(RealtimeConnectionActions.recoveryFailed(message.payload));
+        return [];
+      }),
+    ),
+  { functional: true },
+);
+
+/** `Recovery Failed` → reload the payments over HTTP (when a loader was provided), replacing the store's. */
+export const reloadPaymentsAfterFailedRecovery$ = createEffect(
+  (
+    actions$ = inject(Actions),
+    loader = inject(ɵREALTIME_RELOAD_PAYMENTS, { optional: true }),
+    injector = inject(Injector),
+    now: () => number = () => asyncScheduler.now(),
+  ) =>
+    loader === null
+      ? EMPTY
+      : actions$.pipe(
+          ofType(RealtimeConnectionActions.recoveryFailed),
+          switchMap(() => {
+            const result = runInInjectionContext(injector, loader);
+            return (isObservable(result) ? result.pipe(take(1)) : from(result)).pipe(
+              map((payments) => RealtimePaymentsActions.paymentsReloaded({ payments, receivedAt: new Date(now()).toISOString() })),
+              catchError((error: unknown) =>
+                of(RealtimePaymentsActions.paymentsReloadFailed({ message: error instanceof Error ? error.message : String(error) })),
+              ),
+            );
+          }),
+        ),
   { functional: true },
 );
 
@@ -123,6 +169,8 @@ export const realtimeEffects = {
   connectionState$,
   connectionErrors$,
   paymentUpdated$,
+  recovery$,
+  reloadPaymentsAfterFailedRecovery$,
   sessionLogout$,
   notifications$,
   watchRoom$,

@@ -26,6 +26,12 @@ export const realtimePaymentsFeature = createFeature({
     on(RealtimePaymentsActions.paymentUpdated, (state, { payment, eventId, receivedAt }) =>
       adapter.upsertOne({ ...payment, lastEventId: eventId, receivedAt }, state),
     ),
+    on(RealtimePaymentsActions.paymentsReloaded, (state, { payments, receivedAt }) =>
+      adapter.setAll(
+        payments.map((payment) => ({ ...payment, lastEventId: null, receivedAt })),
+        state,
+      ),
+    ),
   ),
   extraSelectors: ({ selectRealtimePaymentsState, selectEntities }) => ({
     ...adapter.getSelectors(selectRealtimePaymentsState),

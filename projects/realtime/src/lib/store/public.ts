@@ -7,5 +7,5 @@ export {
 } from './actions';
 export { realtimeConnectionFeature, type RealtimeConnectionStoreState } from './connection.feature';
 export { realtimePaymentsFeature, type RealtimePayment, type RealtimePaymentsState } from './payments.feature';
-export { realtimeEffects } from './effects';
-export { provideRealtimeStore } from './provide-realtime-store';
+export { realtimeEffects, type RealtimePaymentsLoader } from './effects';
+export { provideRealtimeStore, type RealtimeStoreOptions } from './provide-realtime-store';
