@@ -1,0 +1,96 @@
+/** playwright-core driving Debian's Chromium (never `npx playwright install`). */
+import { after } from 'node:test';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-default-apps',
+  '--disable-extensions',
+  '--disable-quic',
+  '--no-first-run',
+  '--no-pings',
+  '--disable-domain-reliability',
+  // No DNS at all: only localhost and 127.0.0.1 resolve (see /work/shared/toolchain.md).
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1',
+];
+
+const browsers = new Set<Browser>();
+after(async () => {
+  await Promise.all([...browsers].map((b) => b.close().catch(() => undefined)));
+});
+
+export async function launchBrowser(): Promise<Browser> {
+  const browser = await chromium.launch({
+    executablePath: process.env['CHROME_BIN'] ?? '/usr/bin/chromium',
+    headless: true,
+    args: ARGS,
+  });
+  browsers.add(browser);
+  return browser;
+}
+
+/** A browser context stands for one device: its own localStorage, shared by its tabs. */
+export async function newDevice(browser: Browser, baseURL: string): Promise<BrowserContext> {
+  const context = await browser.newContext({ baseURL, viewport: { width: 1280, height: 860 }, reducedMotion: 'reduce' });
+  context.setDefaultTimeout(10_000);
+  return context;
+}
+
+/** Uncaught errors in a page fail the test that reads them. */
+export function collectPageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  return errors;
+}
+
+export type DemoAccountName = 'Ada Admin' | 'Alice Customer' | 'Bob Customer' | 'Vera Vendor';
+
+/** Opens the app and signs in through the login page's demo account button. */
+export async function signIn(page: Page, account: DemoAccountName): Promise<void> {
+  await page.goto('/');
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  await page.getByRole('button', { name: new RegExp(`^Sign in as ${account}`) }).click();
+  await page.getByRole('heading', { level: 1, name: /payments/i }).waitFor();
+}
+
+/** The connection indicator (role status, named "Connection"). */
+export function connection(page: Page): Locator {
+  return page.locator('.conn');
+}
+
+export async function waitForConnection(page: Page, state: 'connected' | 'reconnecting' | 'connecting' | 'disconnected', timeout = 10_000) {
+  await page.locator(`.conn[data-state="${state}"]`).waitFor({ timeout });
+}
+
+/** A dashboard row, optionally in a given status. */
+export function row(page: Page, paymentId: string, status?: string): Locator {
+  return page.locator(`tr[data-payment-id="${paymentId}"]${status ? `[data-status="${status}"]` : ''}`);
+}
+
+/**
+ * Records every connection state the indicator shows, with a timestamp (in the page, so nothing is missed
+ * between two polls of the test).
+ */
+export async function recordConnectionStates(page: Page): Promise<void> {
+  // A string, not a function: tsx's esbuild would wrap named inner functions in a `__name` helper the page lacks.
+  await page.addInitScript(`
+    window.__connStates = [];
+    let last = '';
+    new MutationObserver(() => {
+      const state = document.querySelector('.conn')?.getAttribute('data-state') ?? '';
+      if (state && state !== last) {
+        last = state;
+        window.__connStates.push({ state, at: Date.now() });
+      }
+    }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-state'] });
+  `);
+}
+
+export function connectionStates(page: Page): Promise<Array<{ state: string; at: number }>> {
+  return page.evaluate(() => (window as unknown as { __connStates: Array<{ state: string; at: number }> }).__connStates);
+}
