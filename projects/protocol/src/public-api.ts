@@ -7,4 +7,5 @@ export * from './event-ids.js';
 export * from './close-codes.js';
 export * from './error-codes.js';
 export * from './messages.js';
+export * from './payments.js';
 export * from './parse.js';

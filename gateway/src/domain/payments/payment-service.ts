@@ -7,11 +7,12 @@ import {
   roleRoom,
   userRoom,
   type NoticeLevel,
+  TERMINAL_PAYMENT_STATUSES,
+  type Payment,
   type PaymentStatus,
   type PublishRequest,
 } from '@payments-system/protocol';
 import type { Logger } from '../../logger.ts';
-import { TERMINAL_STATUSES, type Payment } from './payment.ts';
 import type { NewPayment, PaymentStore } from './payment-store.ts';
 
 export type Publish = (request: PublishRequest) => Promise<string>;
@@ -49,7 +50,7 @@ export class PaymentService {
     // Owner and admins; not also `payment:<id>`, which would hand its watchers a second copy.
     const rooms = [userRoom(payment.ownerId), roleRoom('ADMIN')];
     await Promise.all(rooms.map((room) => this.publish({ room, type: 'payment:updated', payload, ...trace })));
-    if (TERMINAL_STATUSES.has(payment.status)) {
+    if (TERMINAL_PAYMENT_STATUSES.has(payment.status)) {
       const notice = NOTICE[payment.status];
       await this.publish({
         room: userRoom(payment.ownerId),

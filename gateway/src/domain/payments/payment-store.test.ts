@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PAYMENT_STATUSES } from '@payments-system/protocol';
-import { canTransition } from './payment.ts';
+import { canTransitionPayment, PAYMENT_STATUSES } from '@payments-system/protocol';
 import { IllegalTransition, PaymentNotFound, PaymentStore } from './payment-store.ts';
 
 const input = { ownerId: 'alice', amount: '12.50', currency: 'EUR', description: 'coffee' };
 
 describe('payment state machine', () => {
   it('allows exactly pending → processing → completed | failed, completed → refunded', () => {
-    const allowed = PAYMENT_STATUSES.flatMap((from) => PAYMENT_STATUSES.filter((to) => canTransition(from, to)).map((to) => `${from}→${to}`));
+    const allowed = PAYMENT_STATUSES.flatMap((from) => PAYMENT_STATUSES.filter((to) => canTransitionPayment(from, to)).map((to) => `${from}→${to}`));
     assert.deepEqual(allowed, ['pending→processing', 'processing→completed', 'processing→failed', 'completed→refunded']);
   });
 });

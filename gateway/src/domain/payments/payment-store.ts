@@ -1,7 +1,6 @@
 /** Payments in memory (the demo's stand-in for a payments service), bounded in count. */
 import { randomBytes } from 'node:crypto';
-import type { PaymentStatus } from '@payments-system/protocol';
-import { canTransition, type Payment } from './payment.ts';
+import { canTransitionPayment, type Payment, type PaymentStatus } from '@payments-system/protocol';
 
 export class PaymentNotFound extends Error {
   override readonly name = 'PaymentNotFound';
@@ -71,7 +70,7 @@ export class PaymentStore {
   transition(paymentId: string, to: PaymentStatus): { readonly payment: Payment; readonly previous: Payment } {
     const previous = this.payments.get(paymentId);
     if (!previous) throw new PaymentNotFound(paymentId);
-    if (!canTransition(previous.status, to)) throw new IllegalTransition(previous.status, to);
+    if (!canTransitionPayment(previous.status, to)) throw new IllegalTransition(previous.status, to);
     const payment: Payment = { ...previous, status: to, updatedAt: this.now().toISOString() };
     this.payments.set(paymentId, payment);
     return { payment, previous };

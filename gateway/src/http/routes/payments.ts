@@ -1,7 +1,7 @@
 /** The payments API: list (admins all, others their own), create (customers), change status (admins). */
 import { Router } from '@koa/router';
 import { z } from 'zod';
-import { PAYMENT_STATUSES } from '@payments-system/protocol';
+import { NEW_PAYMENT_AMOUNT_PATTERN, PAYMENT_CURRENCIES, PAYMENT_STATUSES } from '@payments-system/protocol';
 import type { TokenVerifier } from '../../auth/tokens.ts';
 import type { PaymentService } from '../../domain/payments/payment-service.ts';
 import { IllegalTransition, PaymentNotFound } from '../../domain/payments/payment-store.ts';
@@ -9,14 +9,12 @@ import type { GatewayMetrics } from '../../metrics.ts';
 import { requireBearer, type AuthState } from '../bearer-auth.ts';
 import { validBody } from '../validation.ts';
 
-export const CURRENCIES = ['EUR', 'USD', 'GBP', 'CHF'] as const;
-
 const createBody = z.object({
   amount: z
     .string({ error: 'must be a decimal string such as "12.50"' })
-    .regex(/^\d{1,9}(\.\d{1,2})?$/, 'must be a decimal string with at most 2 decimals, such as "12.50"')
+    .regex(NEW_PAYMENT_AMOUNT_PATTERN, 'must be a decimal string with at most 2 decimals, such as "12.50"')
     .refine((amount) => Number(amount) > 0, 'must be greater than 0'),
-  currency: z.enum(CURRENCIES),
+  currency: z.enum(PAYMENT_CURRENCIES),
   description: z.string().trim().min(1, 'must not be empty').max(280),
 });
 const statusBody = z.object({ status: z.enum(PAYMENT_STATUSES) });
