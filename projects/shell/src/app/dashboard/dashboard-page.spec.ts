@@ -4,7 +4,7 @@ import { computed, signal } from '@angular/core';
 import { TestBed, type ComponentFixture } from '@angular/core/testing';
 import { provideEffects } from '@ngrx/effects';
 import { provideState, provideStore, Store } from '@ngrx/store';
-import { RealtimePaymentsActions } from '@payments-system/realtime';
+import { RealtimePaymentsActions, RealtimeService } from '@payments-system/realtime';
 import { ADA, ALICE, payment } from '../../testing/fakes';
 import type { User } from '../core/api.types';
 import { AuthService } from '../core/auth.service';
@@ -29,6 +29,7 @@ describe('DashboardPage (real store and effects, HTTP faked)', () => {
         provideState(noticesFeature),
         provideEffects(appEffects),
         { provide: AuthService, useValue: { user: current, isSignedIn: computed(() => current() !== null) } },
+        { provide: RealtimeService, useValue: { lastEventId: signal(null) } },
       ],
     });
     http = TestBed.inject(HttpTestingController);

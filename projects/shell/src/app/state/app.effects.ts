@@ -2,8 +2,14 @@ import { HttpClient } from '@angular/common/http';
 import { inject } from '@angular/core';
 import { Actions, createEffect, ofType } from '@ngrx/effects';
 import { Store } from '@ngrx/store';
-import { RealtimeConnectionActions, RealtimeNotificationsActions, RealtimePaymentsActions, RealtimeSessionActions } from '@payments-system/realtime';
-import { catchError, exhaustMap, filter, map, mergeMap, of, pairwise, switchMap, tap, timer, withLatestFrom } from 'rxjs';
+import {
+  RealtimeConnectionActions,
+  RealtimeNotificationsActions,
+  RealtimePaymentsActions,
+  RealtimeService,
+  RealtimeSessionActions,
+} from '@payments-system/realtime';
+import { catchError, exhaustMap, filter, map, merge, mergeMap, of, pairwise, switchMap, tap, timer, withLatestFrom } from 'rxjs';
 import { errorMessage } from '../core/api-error';
 import type { Payment } from '../core/api.types';
 import { AuthService } from '../core/auth.service';
@@ -63,14 +69,23 @@ export const changeStatus$ = createEffect(
   { functional: true },
 );
 
-/** After a reconnect, events sent while the socket was down are lost: load the list again. */
+/**
+ * Events may have been missed while the socket was away. The library asks the gateway to replay them (`resume`);
+ * the list is loaded again over HTTP only when that cannot work: the gateway answered `recovery:failed`
+ * (e.g. it restarted and lost its history), or there was no event id to resume from.
+ */
 export const resyncAfterReconnect$ = createEffect(
-  (actions$ = inject(Actions), auth = inject(AuthService)) =>
-    actions$.pipe(
-      ofType(RealtimeConnectionActions.stateChanged),
-      map(({ snapshot }) => snapshot.state),
-      pairwise(),
-      filter(([before, now]) => before === 'reconnecting' && now === 'connected' && auth.isSignedIn()),
+  (actions$ = inject(Actions), auth = inject(AuthService), realtime = inject(RealtimeService)) =>
+    merge(
+      actions$.pipe(
+        ofType(RealtimeConnectionActions.stateChanged),
+        map(({ snapshot }) => snapshot.state),
+        pairwise(),
+        filter(([before, now]) => before === 'reconnecting' && now === 'connected' && realtime.lastEventId() === null),
+      ),
+      actions$.pipe(ofType(RealtimeConnectionActions.recoveryFailed)),
+    ).pipe(
+      filter(() => auth.isSignedIn()),
       map(() => PaymentsUiActions.resyncRequested()),
     ),
   { functional: true },
