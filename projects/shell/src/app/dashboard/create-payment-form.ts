@@ -82,7 +82,8 @@ export class CreatePaymentForm {
 
   protected invalid(name: 'amount' | 'description'): boolean {
     const control = this.form.controls[name];
-    return control.invalid && (control.touched || this.submitted());
+    // Not while someone is merely tabbing through an empty form: after typing, or after a submit attempt.
+    return control.invalid && ((control.touched && control.dirty) || this.submitted());
   }
 
   protected submit(): void {

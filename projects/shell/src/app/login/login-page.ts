@@ -100,7 +100,7 @@ export class LoginPage {
 
   protected showInvalid(name: 'email' | 'password'): boolean {
     const control = this.form.controls[name];
-    return control.invalid && (control.touched || this.submitted());
+    return control.invalid && ((control.touched && control.dirty) || this.submitted());
   }
 
   protected useAccount(account: DemoAccount): void {
