@@ -67,6 +67,10 @@ export class RecoveringClient {
     this.lastId = options.resumeFrom;
   }
 
+  get name(): string {
+    return this.options.name;
+  }
+
   get connected(): boolean {
     return this.ws?.readyState === WebSocket.OPEN && !this.resuming;
   }
