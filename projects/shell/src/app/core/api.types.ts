@@ -1,4 +1,4 @@
-import type { PaymentStatus } from '@payments-system/protocol';
+import { PAYMENT_CURRENCIES, type PaymentCurrency } from '@payments-system/protocol';
 
 export type Role = 'ADMIN' | 'CUSTOMER' | 'VENDOR';
 
@@ -24,20 +24,10 @@ export interface DemoAccount {
   readonly role: Role;
 }
 
-/** A payment as the gateway's HTTP API returns it. Amounts are decimal strings, never floats. */
-export interface Payment {
-  readonly paymentId: string;
-  readonly ownerId: string;
-  readonly amount: string;
-  readonly currency: string;
-  readonly description: string;
-  readonly status: PaymentStatus;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-}
-
-export const CURRENCIES = ['EUR', 'USD', 'GBP', 'CHF'] as const;
-export type Currency = (typeof CURRENCIES)[number];
+/** The payment resource and its rules come from the protocol package, shared with the gateway. */
+export type { Payment } from '@payments-system/protocol';
+export const CURRENCIES = PAYMENT_CURRENCIES;
+export type Currency = PaymentCurrency;
 
 export interface NewPayment {
   readonly amount: string;

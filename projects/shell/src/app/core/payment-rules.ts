@@ -1,19 +1,11 @@
-import type { PaymentStatus } from '@payments-system/protocol';
+import { NEW_PAYMENT_AMOUNT_PATTERN, PAYMENT_TRANSITIONS, type PaymentStatus } from '@payments-system/protocol';
 
 /**
- * The gateway's state machine (gateway/src/domain/payments/payment.ts), mirrored so that admins are only
- * offered legal next states. The gateway stays the authority: an illegal request still gets a 409.
+ * The legal next statuses, from the protocol's state machine (the table the gateway enforces), so that admins
+ * are only offered legal moves. The gateway stays the authority: an illegal request still gets a 409.
  */
-export const NEXT_STATUSES: { readonly [S in PaymentStatus]: readonly PaymentStatus[] } = {
-  pending: ['processing'],
-  processing: ['completed', 'failed'],
-  completed: ['refunded'],
-  failed: [],
-  refunded: [],
-};
-
 export function nextStatuses(status: PaymentStatus): readonly PaymentStatus[] {
-  return NEXT_STATUSES[status];
+  return PAYMENT_TRANSITIONS[status];
 }
 
 export const STATUS_LABELS: { readonly [S in PaymentStatus]: string } = {
@@ -38,5 +30,5 @@ export function formatAmount(amount: string, currency: string, locale = 'en-GB')
   }
 }
 
-/** Validates an amount typed by a person: a positive decimal with at most two decimals. */
-export const AMOUNT_PATTERN = /^\d{1,9}(\.\d{1,2})?$/;
+/** Validates an amount typed by a person: a decimal with at most two decimals (the gateway's rule). */
+export const AMOUNT_PATTERN = NEW_PAYMENT_AMOUNT_PATTERN;
