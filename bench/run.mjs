@@ -167,6 +167,7 @@ async function latency(server, pool, publisher, room, roomSize, perSecond) {
     p99: percentile(all, 99),
     max: all[all.length - 1],
     cpuPerDeliveryUs: (cpu1.cpuMicros - cpu0.cpuMicros) / received,
+    serverLoopDelayMaxMs: cpu1.loopDelayMaxMs,
     machineBusyCores: busyCores(m0, m1),
   };
 }
@@ -230,10 +231,21 @@ async function runOnce(kind, repeat) {
       ['small', 'role:VENDOR', P.smallRoom],
       ['large', 'broadcast', P.rateN],
     ];
+    // What one publish costs the server before any delivery: POSTs to a room nobody is in.
+    {
+      const events = quick ? 20 : 1000;
+      const c0 = await server.stats();
+      for (let i = 0; i < events; i++) await publisher.post('user:nobody');
+      const c1 = await server.stats();
+      result.publish = { events, cpuPerPublishUs: (c1.cpuMicros - c0.cpuMicros) / events, userCpuPerPublishUs: (c1.userMicros - c0.userMicros) / events };
+      log(`  ${kind}#${repeat} publish to an empty room: ${result.publish.cpuPerPublishUs.toFixed(0)} µs server CPU each (user ${result.publish.userCpuPerPublishUs.toFixed(0)})`);
+    }
     result.throughput = {};
     for (const [name, room, size] of rooms) {
       for (const mode of ['isolated', 'burst']) {
         const r = await throughput(server, pool, publisher, room, size, mode);
+        // The fan-out alone: the same CPU minus what the publish requests cost (measured above).
+        r.fanOutCpuPerDeliveryUs = r.cpuPerDeliveryUs - (r.events * result.publish.cpuPerPublishUs) / r.deliveries;
         result.throughput[`${name}-${mode}`] = { room, roomSize: size, ...r };
         log(`  ${kind}#${repeat} ${mode} to ${size}: ${r.cpuPerDeliveryUs.toFixed(2)} µs/delivery (user ${r.userCpuPerDeliveryUs.toFixed(2)}), ${r.deliveriesPerSecond.toFixed(0)}/s, lost ${r.lost}, machine ${r.machineBusyCores.toFixed(2)} cores`);
       }
@@ -245,7 +257,7 @@ async function runOnce(kind, repeat) {
     ]) {
       const r = await latency(server, pool, publisher, room, size, rate);
       result.latency[name] = r;
-      log(`  ${kind}#${repeat} latency ${rate}/s to ${size}: p50 ${r.p50.toFixed(2)} p95 ${r.p95.toFixed(2)} p99 ${r.p99.toFixed(2)} ms`);
+      log(`  ${kind}#${repeat} latency ${rate}/s to ${size}: p50 ${r.p50.toFixed(2)} p95 ${r.p95.toFixed(2)} p99 ${r.p99.toFixed(2)} ms (server event loop blocked ≤ ${r.serverLoopDelayMaxMs?.toFixed(0)} ms, machine ${r.machineBusyCores.toFixed(2)} cores busy)`);
     }
     const counts = await pool.all('count');
     result.unexpectedCloses = counts.reduce((s, c) => s + c.unexpectedCloses, 0);

@@ -1,7 +1,8 @@
 // Building blocks of the benchmark: servers under test (each with the probe preloaded),
 // load-generator workers, the publisher, machine load, and statistics.
 import { spawn, fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { publishBody } from './envelope.mjs';
@@ -23,12 +24,19 @@ export const LABELS = Object.fromEntries(Object.entries(SERVERS).map(([kind, { l
 /** Starts a server under test as a child process with the probe; resolves once it listens. */
 export async function startServer(kind, { secret, env = {} } = {}) {
   const spec = SERVERS[kind];
+  const logDir = join(ROOT, 'bench', 'results', 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const logPath = join(logDir, `${kind}-${Date.now()}.log`);
+  const logFd = openSync(logPath, 'w');
   const extra = process.env.BENCH_SERVER_NODE_ARGS ? process.env.BENCH_SERVER_NODE_ARGS.split(' ') : []; // e.g. --cpu-prof
   const child = spawn(process.execPath, ['--expose-gc', ...extra, '--import', PROBE, ...spec.args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', JWT_SECRET: secret, ...env },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    // Logs go to a file, as in production: a pipe the orchestrator drains late would block
+    // pino's synchronous writes (sonic-boom sleeps 100 ms on EAGAIN) and show up as latency.
+    stdio: ['ignore', logFd, logFd, 'ipc'],
   });
+  closeSync(logFd);
   const output = [];
   let seq = 0;
   const pending = new Map();
@@ -40,20 +48,25 @@ export async function startServer(kind, { secret, env = {} } = {}) {
     }
   });
   const url = await new Promise((resolve, reject) => {
-    let partial = '';
-    const onData = (chunk) => {
-      const lines = (partial + chunk.toString('utf8')).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) {
-        if (output.length < 200) output.push(line);
+    const head = () => readFileSync(logPath, 'utf8').slice(0, 20_000);
+    const poll = setInterval(() => {
+      for (const line of head().split('\n')) {
         const match = /"url":"(http:\/\/[^"]+)"/.exec(line);
-        if (match && line.includes('listening')) resolve(match[1]);
+        if (match && line.includes('listening')) {
+          clearInterval(poll);
+          output.push(line);
+          resolve(match[1]);
+        }
       }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${kind} exited (${code}) before listening:\n${output.join('\n')}`)));
-    setTimeout(() => reject(new Error(`${kind} did not listen within 20 s:\n${output.join('\n')}`)), 20_000).unref();
+    }, 20);
+    child.once('exit', (code) => {
+      clearInterval(poll);
+      reject(new Error(`${kind} exited (${code}) before listening:\n${head()}`));
+    });
+    setTimeout(() => {
+      clearInterval(poll);
+      reject(new Error(`${kind} did not listen within 20 s:\n${head()}`));
+    }, 20_000).unref();
   });
   const probe = (what) =>
     new Promise((resolve, reject) => {
@@ -66,6 +79,7 @@ export async function startServer(kind, { secret, env = {} } = {}) {
     kind,
     url,
     child,
+    logPath,
     output,
     probe,
     stats: () => probe('stats'),
@@ -169,7 +183,17 @@ export class Publisher {
     this.token = token;
     this.padding = padding;
   }
-  post(room) {
+  async post(room) {
+    try {
+      return await this.postOnce(room);
+    } catch (error) {
+      // The keep-alive race: the server closed an idle connection as we reused it. Nothing was
+      // processed (no response started), so one retry on a fresh connection is safe.
+      if (error.code === 'ECONNRESET' && error.reused) return this.postOnce(room);
+      throw error;
+    }
+  }
+  postOnce(room) {
     const body = publishBody(room, this.padding);
     return new Promise((resolve, reject) => {
       const req = request(
@@ -188,7 +212,10 @@ export class Publisher {
           res.on('end', () => (res.statusCode === 202 ? resolve() : reject(new Error(`publish answered ${res.statusCode}`))));
         },
       );
-      req.on('error', reject);
+      req.on('error', (error) => {
+        error.reused = req.reusedSocket;
+        reject(error);
+      });
       req.end(body);
     });
   }

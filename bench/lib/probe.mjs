@@ -3,6 +3,11 @@
 // unchanged; the probe reports the process's own CPU time (process.cpuUsage), RSS and open
 // files, and forces a full GC when asked (only with --expose-gc).
 import { readdirSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+// Event-loop delay since the previous `stats` (10 ms resolution): how long the server was blocked.
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 
 if (typeof process.send === 'function') {
   process.channel?.unref();
@@ -24,7 +29,10 @@ if (typeof process.send === 'function') {
       try {
         fds = readdirSync('/proc/self/fd').length;
       } catch {}
-      process.send({ probe: 'stats', seq, cpuMicros: cpu.user + cpu.system, userMicros: cpu.user, rss: mem.rss, heapUsed: mem.heapUsed, external: mem.external, fds });
+      const loopDelayMaxMs = loopDelay.max / 1e6;
+      const loopDelayP99Ms = loopDelay.percentile(99) / 1e6;
+      loopDelay.reset();
+      process.send({ probe: 'stats', seq, loopDelayMaxMs, loopDelayP99Ms, cpuMicros: cpu.user + cpu.system, userMicros: cpu.user, rss: mem.rss, heapUsed: mem.heapUsed, external: mem.external, fds });
     }
   });
 }
