@@ -17,7 +17,7 @@ export function requireBearer(verifier: TokenVerifier, metrics: GatewayMetrics, 
     } catch (error) {
       if (!(error instanceof AuthFailure)) throw error;
       metrics.authFailures.inc({ reason: error.reason });
-      ctx.state.log.warn({ reason: error.reason }, 'http request refused: bad token');
+      ctx.state.log.warn({ reason: error.reason }, 'http request refused: invalid credentials');
       ctx.throw(401, error.message, { headers: { 'WWW-Authenticate': 'Bearer' } });
     }
     if (role !== undefined && ctx.state.claims.role !== role) ctx.throw(403, `requires role ${role}`);

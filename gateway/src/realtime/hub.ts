@@ -79,7 +79,7 @@ export class RealtimeHub implements ConnectionOwner {
     );
     this.expiry = new TokenExpiry((connection) => {
       metrics.tokenExpiryCloses.inc();
-      logger.info({ connectionId: connection.id, userId: connection.claims.userId }, 'token expired, closing');
+      logger.info({ connectionId: connection.id, userId: connection.claims.userId }, 'credentials expired, closing with 4001');
       connection.socket.close(CloseCode.TokenExpired, CLOSE_CODE_INFO[CloseCode.TokenExpired].reason);
     });
     this.broadcaster = new Broadcaster(this.rooms, config.maxBufferedBytes, (connection) => {

@@ -53,7 +53,7 @@ export function createUpgradeHandler(deps: UpgradeDependencies): UpgradeHandler 
     } catch (error) {
       if (!(error instanceof AuthFailure)) throw error;
       deps.metrics.authFailures.inc({ reason: error.reason });
-      deps.logger.warn({ reason: error.reason, ...peer }, 'handshake refused: bad token');
+      deps.logger.warn({ reason: error.reason, ...peer }, 'handshake refused: invalid credentials');
       return refuse(socket, 401, 'UNAUTHORIZED', error.message);
     }
     deps.wss.handleUpgrade(request, socket, head, (ws) => deps.hub.accept(ws, claims));
