@@ -261,6 +261,47 @@ describe('RedisBus (a networked bus)', () => {
     }
   });
 
+  it('a bus started while Redis is down waits for it, then works (a gateway does not come up without its bus)', async () => {
+    const own = await startRedis();
+    await own.stop('SIGKILL');
+    const bus = new RedisBus({ url: own.url, stream: 'test:late-redis', retention: DEFAULT_RETENTION, logger, blockMs: 1000 });
+    opened.push(bus);
+    const delivered: StoredEvent[] = [];
+    let started = false;
+    const starting = bus.start((room, event) => delivered.push({ room, event })).then(() => (started = true));
+    await sleep(300);
+    assert.equal(started, false, 'start waits for Redis');
+    await own.start();
+    await starting;
+    const id = await bus.publish(payment(1));
+    await until(() => delivered.length === 1, 'delivery');
+    assert.equal(delivered[0]?.event.id, id);
+  });
+
+  it('after Redis lost its data (no persistence), old ids are too-old and new events still flow', async () => {
+    const volatile = await startRedis({ persistent: false });
+    const bus = new RedisBus({ url: volatile.url, stream: 'test:volatile', retention: DEFAULT_RETENTION, logger, blockMs: 1000 });
+    opened.push(bus);
+    const delivered: StoredEvent[] = [];
+    await bus.start((room, event) => delivered.push({ room, event }));
+    const before = await publishAll(bus, 0, 3);
+    await until(() => delivered.length === 3, 'first deliveries');
+    await volatile.stop('SIGKILL');
+    await volatile.start();
+    const afterwards: string[] = [];
+    for (let i = 3; afterwards.length < 3; i++) {
+      try {
+        afterwards.push(await bus.publish(payment(i)));
+      } catch (error) {
+        assert.ok(error instanceof BusUnavailable);
+        await sleep(25);
+      }
+    }
+    await until(() => delivered.length === 6, 'deliveries after the data loss', 8000);
+    assert.deepEqual(ids(delivered), [...before, ...afterwards]);
+    assert.deepEqual(await bus.replay(before[2]!, 100), { ok: false, reason: 'too-old' }, 'the client reloads instead');
+  });
+
   it('while Redis is down: publish throws BusUnavailable, replay answers unavailable; it recovers on its own and loses nothing accepted', async () => {
     const subject = await redisImplementation.open();
     const before = await publishAll(subject.bus, 0, 10);
