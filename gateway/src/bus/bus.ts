@@ -38,6 +38,12 @@ export interface Bus {
    * holds `since` itself (trimmed, or never issued here), since events after it may be gone too.
    */
   replay(since: string, limit: number): Promise<ReplayResult>;
+  /**
+   * How far live delivery has got: the id of the last event handed to the sink or, before the
+   * first, the id delivery started after. Every event up to it has been delivered or predates the
+   * start; a replay that ends at or before it can switch to live delivery at once.
+   */
+  position(): string;
   close(): Promise<void>;
 }
 

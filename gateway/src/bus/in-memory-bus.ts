@@ -49,6 +49,11 @@ export class InMemoryBus implements Bus {
     return { ok: true, events: this.log.slice(index + 1) };
   }
 
+  position(): string {
+    // Delivery is synchronous: every id issued has been handed to the sink.
+    return this.lastMs === 0 ? '0-0' : `${this.lastMs}-${this.sequence}`;
+  }
+
   async close(): Promise<void> {
     this.sink = undefined;
   }

@@ -96,6 +96,10 @@ export class RedisBus implements Bus {
     }
   }
 
+  position(): string {
+    return this.lastId;
+  }
+
   async close(): Promise<void> {
     this.running = false;
     clearInterval(this.trimTimer);

@@ -65,7 +65,11 @@ export class Replays {
     state.result = await this.bus.replay(since, this.maxEvents);
     if (this.active.get(connection) !== state) return; // closed meanwhile
     const last = state.result.ok ? state.result.events.at(-1)?.event.id : undefined;
-    if (last !== undefined && compareEventIds(this.position, last) < 0) state.until = last;
+    // The bus's own position, not only the last event observed here: a gateway that started after
+    // the replayed events will never deliver them live, so waiting for them would hang the resume
+    // until the next event is published.
+    const live = this.livePosition();
+    if (last !== undefined && compareEventIds(live, last) < 0) state.until = last;
     else this.finish(connection, state);
   }
 
@@ -77,6 +81,11 @@ export class Replays {
       if (state.rooms.has(room)) state.buffer.push(event);
       if (state.until !== undefined && compareEventIds(this.position, state.until) >= 0) this.finish(connection, state);
     }
+  }
+
+  private livePosition(): string {
+    const bus = this.bus.position();
+    return compareEventIds(bus, this.position) > 0 ? bus : this.position;
   }
 
   /** Forgets a closed connection. */
