@@ -192,6 +192,14 @@ for (const implementation of [inMemory, redisImplementation]) {
       assert.deepEqual(ids(recent.events), fresh.slice(1));
     });
 
+    it('reports its live position: the last id handed to the sink, or where a late start began', async () => {
+      const subject = await implementation.open();
+      assert.equal(subject.bus.position(), '0-0', 'nothing delivered yet');
+      const published = await publishAll(subject.bus, 0, 5);
+      await settle(subject, 5);
+      assert.equal(subject.bus.position(), published.at(-1));
+    });
+
     it('answers too-many when more than `limit` events were missed, and replays exactly `limit`', async () => {
       const subject = await implementation.open();
       const published = await publishAll(subject.bus, 0, 12);
@@ -225,6 +233,7 @@ describe('RedisBus (a networked bus)', () => {
     const early = await redisImplementation.open({}, stream);
     const before = await publishAll(early.bus, 0, 5);
     const late = await redisImplementation.open({}, stream);
+    assert.equal(late.bus.position(), before.at(-1), 'a late start begins after the newest event');
     const afterwards = await publishAll(early.bus, 5, 3);
     await until(() => late.delivered.length >= 3, 'late bus deliveries');
     await sleep(30);

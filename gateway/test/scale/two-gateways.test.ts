@@ -201,6 +201,24 @@ describe('two gateways on one Redis', () => {
   });
 });
 
+describe('resuming on a gateway that started after the missed events (a restarted instance)', () => {
+  it('replays and answers resumed even when nothing is published afterwards', async () => {
+    const redis = await startRedis();
+    const jwtSecret = randomBytes(32).toString('hex');
+    const a = await startTestGateway({ jwtSecret, redisUrl: redis.url });
+    const since = await publishVia(a, update('user:alice', 1));
+    const missed = [await publishVia(a, update('user:alice', 2)), await publishVia(a, update('broadcast', 3))];
+    // B comes up after those events (as after a rolling restart) and the stream then stays quiet.
+    const b = await startTestGateway({ jwtSecret, redisUrl: redis.url });
+    const client = await connect(b.wsUrl, b.token(ALICE));
+    client.send({ type: 'resume', payload: { since } });
+    const replayed = [await nextRoomEvent(client), await nextRoomEvent(client)].map((event) => event.id);
+    assert.deepEqual(replayed, missed);
+    const resumed = await client.next('resumed', 2000);
+    assert.deepEqual(resumed.payload, { since, replayed: 2 });
+  });
+});
+
 describe('recovery beyond the limits (two gateways on one Redis)', () => {
   it('a resume from before the last `count` events is answered recovery:failed too-old; live events continue', async () => {
     const redis = await startRedis();
