@@ -284,4 +284,22 @@ describe('recovery beyond the limits (two gateways on one Redis)', () => {
     const event = await alice.next('payment:updated', 8000);
     assert.equal(event.id, id, 'gateway A reads again and delivers');
   });
+
+  it('a resume while Redis is down is answered recovery:failed unavailable, and the socket is live once Redis is back', async () => {
+    const redis = await startRedis();
+    const [a, b] = await pair(redis);
+    const since = await publishVia(a, update('user:alice', 1));
+    await redis.stop('SIGKILL');
+    const client = await connect(b.wsUrl, b.token(ALICE));
+    const reply = await client.request({ type: 'resume', payload: { since } });
+    assert.deepEqual([reply.type, reply.payload], ['recovery:failed', { since, reason: 'unavailable' }]);
+    await redis.start();
+    let id: string | undefined;
+    for (let i = 0; id === undefined && i < 200; i++) {
+      const response = await publish(a, update('user:alice', 2));
+      if (response.status === 202) id = (await body(response)).id;
+      else await sleep(25);
+    }
+    assert.equal((await client.next('payment:updated', 8000)).id, id);
+  });
 });
