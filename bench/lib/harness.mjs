@@ -37,6 +37,10 @@ export async function startServer(kind, { secret, env = {} } = {}) {
     stdio: ['ignore', logFd, logFd, 'ipc'],
   });
   closeSync(logFd);
+  // Never leave a server behind, even when the orchestrator fails.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
   const output = [];
   let seq = 0;
   const pending = new Map();

@@ -149,4 +149,6 @@ process.on('message', async (message) => {
     send({ seq, error: String(error?.stack ?? error) });
   }
 });
+// The orchestrator is gone: so is this worker.
+process.on('disconnect', () => process.exit(0));
 send({ ready: true });
