@@ -28,11 +28,21 @@ export class BusUnavailable extends Error {
   readonly expose = true;
 }
 
+export interface PublishOptions {
+  /**
+   * The publisher's key for this event (the `Idempotency-Key` of `POST /api/events`). A publish
+   * with a key the bus has seen within its retention age adds nothing and resolves with the first
+   * event's id, so retrying after an ambiguous failure (a timeout, a 502, Redis dying between the
+   * append and the reply) cannot deliver the event twice.
+   */
+  readonly idempotencyKey?: string;
+}
+
 export interface Bus {
   /** Starts delivering events to `sink`. */
   start(sink: EventSink): Promise<void>;
   /** Accepts an event; resolves with its id once the bus holds it, or throws BusUnavailable. */
-  publish(request: PublishRequest): Promise<string>;
+  publish(request: PublishRequest, options?: PublishOptions): Promise<string>;
   /**
    * Every event after `since`, in order, at most `limit` of them. Fails when the bus no longer
    * holds `since` itself (trimmed, or never issued here), since events after it may be gone too.

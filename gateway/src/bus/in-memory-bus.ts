@@ -4,7 +4,7 @@
  * holding an id from a previous run is told it cannot recover rather than getting a wrong replay.
  */
 import { compareEventIds, type PublishRequest } from '@payments-system/protocol';
-import { toRoomEvent, type Bus, type EventSink, type ReplayResult, type Retention, type StoredEvent } from './bus.ts';
+import { toRoomEvent, type Bus, type EventSink, type PublishOptions, type ReplayResult, type Retention, type StoredEvent } from './bus.ts';
 
 const DROPPED = { room: 'broadcast', event: { type: 'system:broadcast', payload: { message: '-', level: 'info' }, timestamp: '' } } as StoredEvent;
 
@@ -18,6 +18,8 @@ export class InMemoryBus implements Bus {
   private head = 0;
   private lastMs = 0;
   private sequence = 0;
+  /** Idempotency keys seen within the retention age, oldest first: key → event id and when. */
+  private readonly keys = new Map<string, { readonly id: string; readonly at: number }>();
 
   constructor(
     private readonly retention: Retention = { count: 10_000, ageMs: 5 * 60_000 },
@@ -28,8 +30,15 @@ export class InMemoryBus implements Bus {
     this.sink = sink;
   }
 
-  async publish(request: PublishRequest): Promise<string> {
+  async publish(request: PublishRequest, options: PublishOptions = {}): Promise<string> {
+    const { idempotencyKey } = options;
+    if (idempotencyKey !== undefined) {
+      this.forgetOldKeys();
+      const seen = this.keys.get(idempotencyKey);
+      if (seen) return seen.id;
+    }
     const id = this.nextId();
+    if (idempotencyKey !== undefined) this.keys.set(idempotencyKey, { id, at: this.now() });
     const stored: StoredEvent = { room: request.room, event: toRoomEvent(request, id, new Date(this.now()).toISOString()) };
     const size = JSON.stringify(stored.event).length;
     this.log.push(stored);
@@ -64,6 +73,14 @@ export class InMemoryBus implements Bus {
     this.sequence = ms === this.lastMs ? this.sequence + 1 : 0;
     this.lastMs = ms;
     return `${ms}-${this.sequence}`;
+  }
+
+  private forgetOldKeys(): void {
+    const oldestAllowed = this.now() - this.retention.ageMs;
+    for (const [key, { at }] of this.keys) {
+      if (at >= oldestAllowed) break;
+      this.keys.delete(key);
+    }
   }
 
   private indexOf(id: string): number {

@@ -8,7 +8,16 @@
 import { createClient, type RedisClientType } from 'redis';
 import { compareEventIds, isRoom, type PublishRequest, type RoomEvent } from '@payments-system/protocol';
 import type { Logger } from '../logger.ts';
-import { BusUnavailable, toRoomEvent, type Bus, type EventSink, type ReplayResult, type Retention, type StoredEvent } from './bus.ts';
+import {
+  BusUnavailable,
+  toRoomEvent,
+  type Bus,
+  type EventSink,
+  type PublishOptions,
+  type ReplayResult,
+  type Retention,
+  type StoredEvent,
+} from './bus.ts';
 
 export interface RedisBusOptions {
   readonly url: string;
@@ -25,6 +34,19 @@ interface StreamEntry {
 }
 
 const BATCH = 500;
+
+/**
+ * XADD unless the idempotency key was seen, atomically (one script). The key remembers the id
+ * for the retention age: a retry within it gets the first id back and appends nothing.
+ * KEYS: stream, key. ARGV: MAXLEN threshold, room, event body, key lifetime in ms.
+ */
+const IDEMPOTENT_XADD = `
+local seen = redis.call('GET', KEYS[2])
+if seen then return seen end
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'room', ARGV[2], 'event', ARGV[3])
+redis.call('SET', KEYS[2], id, 'PX', ARGV[4])
+return id
+`;
 
 export class RedisBus implements Bus {
   private readonly stream: string;
@@ -58,10 +80,19 @@ export class RedisBus implements Bus {
     this.trimTimer = setInterval(() => void this.trimByAge(), Math.min(this.options.retention.ageMs, 60_000)).unref();
   }
 
-  async publish(request: PublishRequest): Promise<string> {
+  async publish(request: PublishRequest, options: PublishOptions = {}): Promise<string> {
     const { room, ...rest } = request;
     const body = JSON.stringify({ ...rest, timestamp: new Date().toISOString() });
     try {
+      if (options.idempotencyKey !== undefined) {
+        const { count, ageMs } = this.options.retention;
+        return String(
+          await this.writer.eval(IDEMPOTENT_XADD, {
+            keys: [this.stream, `${this.stream}:idempotency:${options.idempotencyKey}`],
+            arguments: [String(count), room, body, String(ageMs)],
+          }),
+        );
+      }
       return await this.writer.xAdd(
         this.stream,
         '*',
