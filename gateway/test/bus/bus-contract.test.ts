@@ -192,6 +192,19 @@ for (const implementation of [inMemory, redisImplementation]) {
       assert.deepEqual(ids(recent.events), fresh.slice(1));
     });
 
+    it('an idempotency key makes a retried publish a no-op that returns the first id, even when concurrent', async () => {
+      const subject = await implementation.open();
+      const first = await subject.bus.publish(payment(1), { idempotencyKey: 'pub-1' });
+      const retried = await subject.bus.publish(payment(1), { idempotencyKey: 'pub-1' });
+      const racing = await Promise.all(Array.from({ length: 5 }, () => subject.bus.publish(payment(2), { idempotencyKey: 'pub-2' })));
+      const other = await subject.bus.publish(payment(3), { idempotencyKey: 'pub-3' });
+      const unkeyed = [await subject.bus.publish(payment(4)), await subject.bus.publish(payment(4))];
+      assert.equal(retried, first);
+      assert.equal(new Set(racing).size, 1, `one id for five racing publishes: ${racing.join(', ')}`);
+      await settle(subject, 5);
+      assert.deepEqual(ids(subject.delivered), [first, racing[0], other, ...unkeyed], 'one delivery per key; no key, no deduplication');
+    });
+
     it('reports its live position: the last id handed to the sink, or where a late start began', async () => {
       const subject = await implementation.open();
       assert.equal(subject.bus.position(), '0-0', 'nothing delivered yet');

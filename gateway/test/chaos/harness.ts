@@ -245,7 +245,8 @@ export interface PublisherStats {
 /**
  * Publishes numbered payment updates through nginx (https://…/api/events), one at a time, as a
  * steady stream: every `intervalMs`, the next number, retried until a 202 (on 503, 502, 504 or a
- * connection error). Only a 202 counts as accepted.
+ * connection error). Only a 202 counts as accepted. Every attempt of one number carries the same
+ * `Idempotency-Key`, so a gateway that honours it never publishes a number twice.
  */
 export class Publisher {
   readonly accepted: Accepted[] = [];
@@ -254,6 +255,7 @@ export class Publisher {
   private loop: Promise<void> | undefined;
   private readonly agent: Agent;
   private next = 0;
+  private readonly runId = randomBytes(4).toString('hex');
 
   constructor(
     private readonly stack: ChaosStack,
@@ -289,7 +291,7 @@ export class Publisher {
       for (let attempt = 0; ; attempt++) {
         if (attempt > 0) this.stats.retried.add(seq);
         this.stats.attempts++;
-        const result = await this.post(body, token);
+        const result = await this.post(body, token, `chaos-${this.runId}-${seq}`);
         if (result.status === 202) {
           this.accepted.push({ seq, id: result.id!, room });
           this.stats.accepted++;
@@ -305,7 +307,20 @@ export class Publisher {
     }
   }
 
-  private post(body: string, token: string): Promise<{ status: number; id?: string }> {
+  /**
+   * Whether the gateways honour `Idempotency-Key` on POST /api/events: the same key twice must
+   * give the same id. Without it a retry after an ambiguous failure can publish an event twice.
+   */
+  async idempotent(): Promise<boolean> {
+    const token = this.stack.token({ userId: 'publisher', email: 'publisher@demo.test', role: 'ADMIN' });
+    const body = JSON.stringify({ room: 'user:nobody', type: 'system:broadcast', payload: { message: 'idempotency probe', level: 'info' } });
+    const key = `probe-${randomBytes(8).toString('hex')}`;
+    const [first, second] = [await this.post(body, token, key), await this.post(body, token, key)];
+    if (first.status !== 202 || second.status !== 202) throw new Error(`idempotency probe answered ${first.status}, ${second.status}`);
+    return first.id === second.id;
+  }
+
+  private post(body: string, token: string, idempotencyKey: string): Promise<{ status: number; id?: string }> {
     return new Promise((resolve) => {
       const request = httpsRequest(
         {
@@ -314,7 +329,12 @@ export class Publisher {
           path: '/api/events',
           method: 'POST',
           agent: this.agent,
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'content-length': Buffer.byteLength(body) },
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${token}`,
+            'content-length': Buffer.byteLength(body),
+            'idempotency-key': idempotencyKey,
+          },
           timeout: 5000,
         },
         (response) => {
