@@ -8,7 +8,11 @@ const request = (url: string, protocol?: string) =>
 
 describe('readHandshake', () => {
   it('takes the token after "bearer" in the subprotocol list', () => {
-    assert.deepEqual(readHandshake(request('/ws', 'bearer, abc.def.ghi')), { pathname: '/ws', token: 'abc.def.ghi' });
+    assert.deepEqual(readHandshake(request('/ws', 'bearer, abc.def.ghi')), { pathname: '/ws', token: 'abc.def.ghi', since: undefined });
+  });
+
+  it('reads the resume position from ?since=', () => {
+    assert.equal(readHandshake(request('/ws?since=1765447200000-3', 'bearer, t')).since, '1765447200000-3');
   });
 
   it('prefers the subprotocol over the query', () => {

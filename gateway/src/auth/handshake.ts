@@ -3,11 +3,13 @@
  * (`Sec-WebSocket-Protocol: bearer, <JWT>`), or the `?token=` query parameter.
  */
 import type { IncomingMessage } from 'node:http';
-import { BEARER_SUBPROTOCOL, TOKEN_QUERY_PARAM } from '@payments-system/protocol';
+import { BEARER_SUBPROTOCOL, SINCE_QUERY_PARAM, TOKEN_QUERY_PARAM } from '@payments-system/protocol';
 
 export interface HandshakeTarget {
   readonly pathname: string;
   readonly token: string | undefined;
+  /** `?since=`: the last event id of a client that will resume (unvalidated). */
+  readonly since: string | undefined;
 }
 
 export function readHandshake(request: IncomingMessage): HandshakeTarget {
@@ -16,6 +18,7 @@ export function readHandshake(request: IncomingMessage): HandshakeTarget {
   return {
     pathname: url.pathname,
     token: tokenFromSubprotocols(request.headers['sec-websocket-protocol']) ?? (url.searchParams.get(TOKEN_QUERY_PARAM) || undefined),
+    since: url.searchParams.get(SINCE_QUERY_PARAM) ?? undefined,
   };
 }
 

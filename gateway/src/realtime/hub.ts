@@ -60,7 +60,7 @@ export class RealtimeHub implements ConnectionOwner {
       metrics,
       join: (connection, room) => this.replays.join(connection, room),
       leave: (connection, room) => this.replays.leave(connection, room),
-      isReplaying: (connection) => this.replays.isReplaying(connection),
+      canResume: (connection) => this.replays.canResume(connection),
       resume: (connection, since, correlationId) => void this.resume(connection, since, correlationId),
     };
     this.replays = new Replays(bus, this.rooms, config.recoveryMaxEvents, (connection, type, payload, correlationId) => {
@@ -102,8 +102,11 @@ export class RealtimeHub implements ConnectionOwner {
     this.expiry.stop();
   }
 
-  /** Registers an authenticated socket and puts it in its user, role and broadcast rooms. */
-  accept(socket: GatewaySocket, claims: Claims): Connection {
+  /**
+   * Registers an authenticated socket and puts it in its user, role and broadcast rooms. With
+   * `since` (the handshake's `?since=`), live events are held until its `resume` is replayed.
+   */
+  accept(socket: GatewaySocket, claims: Claims, since?: string): Connection {
     const connection = new Connection(this, (++this.sequence).toString(36), socket, claims, this.config.rateLimitBurst, Date.now());
     socket.connection = connection;
     socket.on('message', onMessage);
@@ -114,6 +117,7 @@ export class RealtimeHub implements ConnectionOwner {
     this.rooms.join(connection, userRoom(claims.userId));
     this.rooms.join(connection, roleRoom(claims.role));
     this.rooms.join(connection, BROADCAST_ROOM);
+    if (since !== undefined) this.replays.hold(connection, since);
     this.expiry.track(connection);
     this.metrics.connectionsOpened.inc();
     this.logger.debug({ connectionId: connection.id, userId: claims.userId, role: claims.role }, 'socket connected');

@@ -27,7 +27,7 @@ export interface MessageContext {
   readonly metrics: GatewayMetrics;
   join(connection: Connection, room: Room): void;
   leave(connection: Connection, room: Room): void;
-  isReplaying(connection: Connection): boolean;
+  canResume(connection: Connection): boolean;
   resume(connection: Connection, since: string, correlationId: string | undefined): void;
 }
 
@@ -80,7 +80,7 @@ function dispatch(context: MessageContext, connection: Connection, message: Clie
       return;
     }
     case 'resume':
-      if (context.isReplaying(connection)) {
+      if (!context.canResume(connection)) {
         reply(context, connection, 'error', { code: 'BAD_REQUEST', message: 'a resume is already in progress' }, correlationId);
         return;
       }

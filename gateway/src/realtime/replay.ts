@@ -3,7 +3,9 @@
  * `since`, then switches it to live delivery with no gap and no duplicate.
  *
  * While replaying, the socket is out of the room registry, so live frames skip it; the events
- * its rooms receive meanwhile are buffered. The replay ends once the bus's live position has
+ * its rooms receive meanwhile are buffered. A client that announces `?since=` in its handshake is
+ * held that way from the moment it is accepted (`hold`), so that no live event can reach it before
+ * the replay; its `resume` (sent after its subscribes) then starts the replay for all its rooms. The replay ends once the bus's live position has
  * reached the last replayed event (a Redis reader may lag behind the stream that XRANGE read),
  * then buffered events newer than that are sent and the socket rejoins its rooms.
  */
@@ -13,9 +15,14 @@ import type { Bus, ReplayResult } from '../bus/bus.ts';
 import type { Connection } from './connection.ts';
 import type { RoomRegistry } from './room-registry.ts';
 
+/** How long a socket announced with `?since=` waits for its `resume` before the replay starts anyway. */
+export const RESUME_WAIT_MS = 5000;
+
 interface ReplayState {
-  readonly since: string;
-  readonly correlationId: string | undefined;
+  since: string;
+  correlationId: string | undefined;
+  /** Held at the handshake, waiting for the `resume` message. */
+  holdTimer?: NodeJS.Timeout;
   /** The rooms the socket will rejoin; subscribe/unsubscribe during a replay change this set. */
   readonly rooms: Set<Room>;
   readonly buffer: RoomEvent[];
@@ -42,8 +49,18 @@ export class Replays {
     return this.active.size;
   }
 
-  isReplaying(connection: Connection): boolean {
-    return this.active.has(connection);
+  /** Whether a `resume` from this socket may start a replay now (not one already running). */
+  canResume(connection: Connection): boolean {
+    const state = this.active.get(connection);
+    return state === undefined || state.holdTimer !== undefined;
+  }
+
+  /** Holds live events for a socket that announced `since` in its handshake, until its `resume`. */
+  hold(connection: Connection, since: string): void {
+    const state: ReplayState = { since, correlationId: undefined, rooms: new Set(connection.rooms), buffer: [] };
+    this.rooms.leaveAll(connection);
+    this.active.set(connection, state);
+    state.holdTimer = setTimeout(() => void this.start(connection, since, undefined), RESUME_WAIT_MS).unref();
   }
 
   join(connection: Connection, room: Room): void {
@@ -59,9 +76,19 @@ export class Replays {
   }
 
   async start(connection: Connection, since: string, correlationId: string | undefined): Promise<void> {
-    const state: ReplayState = { since, correlationId, rooms: new Set(connection.rooms), buffer: [] };
-    this.rooms.leaveAll(connection);
-    this.active.set(connection, state);
+    let state = this.active.get(connection);
+    if (state?.holdTimer !== undefined) {
+      clearTimeout(state.holdTimer);
+      state.holdTimer = undefined;
+      state.since = since;
+      state.correlationId = correlationId;
+    } else {
+      // No `?since=` at the handshake: live events may already have reached the socket (the client
+      // drops the overlap by id); from here on they are held like above.
+      state = { since, correlationId, rooms: new Set(connection.rooms), buffer: [] };
+      this.rooms.leaveAll(connection);
+      this.active.set(connection, state);
+    }
     state.result = await this.bus.replay(since, this.maxEvents);
     if (this.active.get(connection) !== state) return; // closed meanwhile
     const last = state.result.ok ? state.result.events.at(-1)?.event.id : undefined;
@@ -90,6 +117,7 @@ export class Replays {
 
   /** Forgets a closed connection. */
   release(connection: Connection): void {
+    clearTimeout(this.active.get(connection)?.holdTimer);
     this.active.delete(connection);
   }
 

@@ -6,7 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { STATUS_CODES } from 'node:http';
-import { WS_PATH, type ErrorCode } from '@payments-system/protocol';
+import { isEventId, SINCE_QUERY_PARAM, WS_PATH, type ErrorCode } from '@payments-system/protocol';
 import { readHandshake } from '../auth/handshake.ts';
 import { AuthFailure, type TokenVerifier } from '../auth/tokens.ts';
 import type { Logger } from '../logger.ts';
@@ -38,8 +38,11 @@ export function createUpgradeHandler(deps: UpgradeDependencies): UpgradeHandler 
   return (request, socket, head) => {
     socket.on('error', ignoreSocketError);
     const peer = describePeer(request);
-    const { pathname, token } = readHandshake(request);
+    const { pathname, token, since } = readHandshake(request);
     if (pathname !== WS_PATH) return refuse(socket, 404, 'NOT_FOUND', `no WebSocket endpoint at ${pathname}; use ${WS_PATH}`);
+    if (since !== undefined && !isEventId(since)) {
+      return refuse(socket, 400, 'BAD_REQUEST', `${SINCE_QUERY_PARAM} must be an event id such as "1765447200000-0"`);
+    }
     if (deps.isDraining()) return refuse(socket, 503, 'SERVICE_UNAVAILABLE', 'gateway is shutting down');
     // Browsers always send Origin; a client without one is not a browser page and still needs a token.
     const origin = request.headers.origin;
@@ -56,7 +59,7 @@ export function createUpgradeHandler(deps: UpgradeDependencies): UpgradeHandler 
       deps.logger.warn({ reason: error.reason, ...peer }, 'handshake refused: invalid credentials');
       return refuse(socket, 401, 'UNAUTHORIZED', error.message);
     }
-    deps.wss.handleUpgrade(request, socket, head, (ws) => deps.hub.accept(ws, claims));
+    deps.wss.handleUpgrade(request, socket, head, (ws) => deps.hub.accept(ws, claims, since));
   };
 }
 

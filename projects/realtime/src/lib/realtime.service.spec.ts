@@ -550,6 +550,7 @@ describe('RealtimeService (unit, virtual time)', () => {
       const sent = ctl.latest.messages.map((m) => m.type);
       expect(sent).toEqual(['subscribe', 'resume']);
       expect(ctl.latest.sentOfType('resume')[0].payload).toEqual({ since: '1765447200001-0' });
+      expect(ctl.latest.url).toBe(`${URL}?since=1765447200001-0`, 'the handshake announces the resume');
     });
 
     it('drops room events at or below the last seen id (replay overlapping live), delivering each event once', () => {

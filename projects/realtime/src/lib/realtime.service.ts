@@ -21,6 +21,7 @@ import {
   isRoom,
   parseRoom,
   parseServerMessage,
+  SINCE_QUERY_PARAM,
   TOKEN_QUERY_PARAM,
   type ClientMessage,
   type ParseResult,
@@ -390,7 +391,7 @@ export class RealtimeService {
         new ɵConnectionLost(opened, closeEvent?.code ?? fallbackCode, closeEvent?.reason ?? reason, token);
       const useQuery = this.config.tokenTransport === 'query';
       const subject: WebSocketSubject<ClientMessage | Frame> = webSocket<ClientMessage | Frame>({
-        url: this.socketUrl(useQuery ? token : null),
+        url: this.socketUrl(useQuery ? token : null, this._lastEventId()),
         protocol: useQuery ? undefined : [BEARER_SUBPROTOCOL, token],
         WebSocketCtor: this.WebSocketCtor,
         serializer: (message) => JSON.stringify(message),
@@ -679,15 +680,22 @@ export class RealtimeService {
     return `${prefix}-${++this.sequence}-${Math.floor(this.random() * 1e9).toString(36)}`;
   }
 
-  private socketUrl(queryToken: string | null): string {
+  /**
+   * The socket URL for one attempt. `since` (the last event id, not a secret) tells the gateway at the
+   * handshake that this socket will resume, so it holds live events until the replay: none can overtake it.
+   */
+  private socketUrl(queryToken: string | null, since: string | null): string {
     let url = this.config.url;
     if (url.startsWith('/')) {
       const location = this.document?.location;
       const scheme = location?.protocol === 'https:' ? 'wss' : 'ws';
       url = `${scheme}://${location?.host ?? 'localhost'}${url}`;
     }
-    if (queryToken === null) return url;
-    return `${url}${url.includes('?') ? '&' : '?'}${TOKEN_QUERY_PARAM}=${encodeURIComponent(queryToken)}`;
+    const params: string[] = [];
+    if (since !== null) params.push(`${SINCE_QUERY_PARAM}=${encodeURIComponent(since)}`);
+    if (queryToken !== null) params.push(`${TOKEN_QUERY_PARAM}=${encodeURIComponent(queryToken)}`);
+    if (params.length === 0) return url;
+    return `${url}${url.includes('?') ? '&' : '?'}${params.join('&')}`;
   }
 
   private browserOnline(): Observable<unknown> {
