@@ -4,14 +4,15 @@
  * close with exponential backoff and full jitter, re-subscribes, sends `resume {since: lastId}`,
  * and hands the app every event exactly once, in id order.
  *
- * One subtlety it handles (docs/architecture.md, "Recovery"): a reconnected socket is in its user,
- * role and broadcast rooms from the 101 on, so live events can reach it before the gateway has
- * read its `resume`. Those events are also in the replay, which comes after them. So from the
- * `resume` until `resumed` (or `recovery:failed`) room events are held, then handed over sorted
- * by id with duplicates and ids ≤ lastId dropped.
+ * A reconnect announces `?since=<lastId>` in the handshake, so the gateway holds live events from
+ * the 101 on until the replay is done. Without it (`sinceInHandshake: false`, the older protocol) a
+ * reconnected socket is in its user, role and broadcast rooms from the 101 on, and live events can
+ * reach it before the gateway has read its `resume`; they come again in the replay, after them.
+ * Either way, from the `resume` until `resumed` (or `recovery:failed`) room events are held, then
+ * handed over sorted by id with duplicates and ids ≤ lastId dropped (counted in `overlapDropped`).
  */
 import WebSocket from 'ws';
-import { closeAdvice, compareEventIds, type Room, type RoomEvent, type ServerMessage } from '@payments-system/protocol';
+import { closeAdvice, compareEventIds, SINCE_QUERY_PARAM, type Room, type RoomEvent, type ServerMessage } from '@payments-system/protocol';
 
 export interface RecoveringClientOptions {
   readonly name: string;
@@ -24,6 +25,8 @@ export interface RecoveringClientOptions {
   readonly ca?: Buffer;
   /** Start as a reconnecting client that last saw this event: the first connection resumes from it. */
   readonly resumeFrom?: string;
+  /** Announce `?since=<lastId>` in the handshake of a reconnect (default true). */
+  readonly sinceInHandshake?: boolean;
   /** Backoff: attempt n waits a random time in [0, min(maxMs, baseMs * 2^n)] (full jitter). */
   readonly backoff?: { readonly baseMs: number; readonly maxMs: number };
 }
@@ -142,7 +145,9 @@ export class RecoveringClient {
   }
 
   private open(): WebSocket {
-    const ws = new WebSocket(this.options.url(), ['bearer', this.options.token()], {
+    const url = new URL(this.options.url());
+    if (this.lastId !== undefined && this.options.sinceInHandshake !== false) url.searchParams.set(SINCE_QUERY_PARAM, this.lastId);
+    const ws = new WebSocket(url, ['bearer', this.options.token()], {
       ...(this.options.ca && { ca: this.options.ca }),
       handshakeTimeout: 5000,
     });
