@@ -132,7 +132,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       server.closeIdleConnections();
       await hub.closeAll(CloseCode.GoingAway, CLOSE_CODE_INFO[CloseCode.GoingAway].reason, config.shutdownTimeoutMs);
       hub.stop();
-      domain.close();
+      await domain.close();
       await bus.close();
       server.closeAllConnections();
       await serverClosed;

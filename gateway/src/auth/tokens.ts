@@ -58,12 +58,19 @@ export class TokenVerifier {
   /** `isSessionRevoked` rejects tokens of a login session that ended (logout, stolen refresh token). */
   constructor(
     secret: string | KeyObject,
-    private readonly isSessionRevoked: (sessionId: string) => boolean = () => false,
+    private readonly isSessionRevoked: (sessionId: string) => boolean | Promise<boolean> = () => false,
   ) {
     this.key = typeof secret === 'string' ? secretKey(secret) : secret;
   }
 
-  /** Returns the token's claims, or throws an AuthFailure. */
+  /** The token's claims when it is valid and its session has not ended; rejects with an AuthFailure. */
+  async authenticate(token: string | undefined): Promise<Claims> {
+    const claims = this.verify(token);
+    if (claims.sessionId !== undefined && (await this.isSessionRevoked(claims.sessionId))) throw new AuthFailure('revoked');
+    return claims;
+  }
+
+  /** Checks signature, algorithm, expiry and claims (not revocation: see `authenticate`); throws an AuthFailure. */
   verify(token: string | undefined): Claims {
     if (!token) throw new AuthFailure('missing');
     let decoded: unknown;
@@ -75,9 +82,7 @@ export class TokenVerifier {
     const claims = claimsSchema.safeParse(decoded);
     if (!claims.success) throw new AuthFailure('invalid_claims');
     const { sid, ...rest } = claims.data;
-    if (sid === undefined) return rest;
-    if (this.isSessionRevoked(sid)) throw new AuthFailure('revoked');
-    return { ...rest, sessionId: sid };
+    return sid === undefined ? rest : { ...rest, sessionId: sid };
   }
 }
 

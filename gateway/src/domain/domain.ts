@@ -9,7 +9,8 @@ import type { Logger } from '../logger.ts';
 import { PaymentService } from './payments/payment-service.ts';
 import { PaymentStore } from './payments/payment-store.ts';
 import { PaymentSimulator } from './payments/simulator.ts';
-import { SessionStore } from './sessions/session-store.ts';
+import { RedisSessionStore } from './sessions/redis-session-store.ts';
+import { InMemorySessionStore, type SessionStore } from './sessions/session-store.ts';
 import { DEMO_USERS } from './users/demo-users.ts';
 import { UserStore } from './users/user-store.ts';
 
@@ -20,7 +21,7 @@ export interface Domain {
   readonly simulator: PaymentSimulator | undefined;
   /** Whether a user may watch `payment:<id>`: the owner may. */
   paymentAccess(claims: Claims, paymentId: string): boolean;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export async function createDomain(
@@ -30,7 +31,14 @@ export async function createDomain(
 ): Promise<Domain> {
   const users = new UserStore();
   if (config.demoUsers) await Promise.all(DEMO_USERS.map((user) => users.add(user)));
-  const sessions = new SessionStore(config.refreshTokenTtlSeconds);
+  let sessions: SessionStore;
+  if (config.redisUrl) {
+    const shared = new RedisSessionStore(config.redisUrl, config.refreshTokenTtlSeconds);
+    await shared.connect();
+    sessions = shared;
+  } else {
+    sessions = new InMemorySessionStore(config.refreshTokenTtlSeconds);
+  }
   const payments = new PaymentService(new PaymentStore(), publish, logger);
   const simulator =
     config.simulatorIntervalMs > 0 ? new PaymentSimulator(payments, { intervalMs: config.simulatorIntervalMs }, logger) : undefined;
@@ -41,9 +49,9 @@ export async function createDomain(
     payments,
     simulator,
     paymentAccess: (claims, paymentId) => payments.store.get(paymentId)?.ownerId === claims.userId,
-    close() {
+    async close() {
       simulator?.stop();
-      sessions.close();
+      await sessions.close();
     },
   };
 }

@@ -35,7 +35,7 @@ export function createUpgradeHandler(deps: UpgradeDependencies): UpgradeHandler 
     deps.metrics.handshakesRefused.inc({ status });
     writeRefusal(socket, status, code, message);
   };
-  return (request, socket, head) => {
+  const handle = async (request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
     socket.on('error', ignoreSocketError);
     const peer = describePeer(request);
     const { pathname, token, since } = readHandshake(request);
@@ -52,14 +52,23 @@ export function createUpgradeHandler(deps: UpgradeDependencies): UpgradeHandler 
     }
     let claims;
     try {
-      claims = deps.verifier.verify(token);
+      claims = await deps.verifier.authenticate(token);
     } catch (error) {
-      if (!(error instanceof AuthFailure)) throw error;
+      if (!(error instanceof AuthFailure)) {
+        deps.logger.error({ err: error, ...peer }, 'handshake failed');
+        return refuse(socket, 503, 'SERVICE_UNAVAILABLE', 'cannot check credentials now; retry');
+      }
       deps.metrics.authFailures.inc({ reason: error.reason });
       deps.logger.warn({ reason: error.reason, ...peer }, 'handshake refused: invalid credentials');
       return refuse(socket, 401, 'UNAUTHORIZED', error.message);
     }
     deps.wss.handleUpgrade(request, socket, head, (ws) => deps.hub.accept(ws, claims, since));
+  };
+  return (request, socket, head) => {
+    handle(request, socket, head).catch((error: unknown) => {
+      deps.logger.error({ err: error }, 'upgrade failed');
+      socket.destroy();
+    });
   };
 }
 

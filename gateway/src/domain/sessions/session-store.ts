@@ -2,6 +2,9 @@
  * Login sessions and their refresh tokens. A refresh token is opaque, stored only as a hash,
  * single use, and rotated on every refresh. Presenting a token that was already used means it
  * leaked: the whole session (the token family) is revoked, for the thief and the owner alike.
+ *
+ * Two stores behind one interface: in memory (one gateway) and Redis (shared by every gateway,
+ * chosen with REDIS_URL), so that a refresh or a logout works on whichever instance it reaches.
  */
 import { createHash, randomBytes } from 'node:crypto';
 
@@ -14,7 +17,28 @@ export class RefreshRefused extends Error {
   }
 }
 
-export interface Session {
+export interface IssuedRefresh {
+  readonly sessionId: string;
+  readonly userId: string;
+  readonly refreshToken: string;
+}
+
+export interface SessionStore {
+  start(userId: string): Promise<IssuedRefresh>;
+  /** Exchanges a refresh token for the next one, or rejects with RefreshRefused. */
+  rotate(refreshToken: string): Promise<IssuedRefresh>;
+  /** Revokes every session of a user; resolves with their ids. */
+  revokeUser(userId: string): Promise<string[]>;
+  /** Answered synchronously where it can be, since every handshake asks. */
+  isRevoked(sessionId: string): boolean | Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export const hashRefreshToken = (token: string): string => createHash('sha256').update(token).digest('base64url');
+export const newRefreshToken = (): string => randomBytes(32).toString('base64url');
+export const newSessionId = (): string => `s_${randomBytes(12).toString('hex')}`;
+
+interface Session {
   readonly sessionId: string;
   readonly userId: string;
   readonly expiresAt: number;
@@ -22,14 +46,7 @@ export interface Session {
   currentHash: string;
 }
 
-export interface IssuedRefresh {
-  readonly session: Session;
-  readonly refreshToken: string;
-}
-
-const hash = (token: string) => createHash('sha256').update(token).digest('base64url');
-
-export class SessionStore {
+export class InMemorySessionStore implements SessionStore {
   private readonly sessions = new Map<string, Session>();
   /** Every hash a session ever issued, current and used, so that reuse is recognised. */
   private readonly byHash = new Map<string, Session>();
@@ -46,23 +63,22 @@ export class SessionStore {
     return this.sessions.size;
   }
 
-  start(userId: string): IssuedRefresh {
-    const refreshToken = randomBytes(32).toString('base64url');
+  async start(userId: string): Promise<IssuedRefresh> {
+    const refreshToken = newRefreshToken();
     const session: Session = {
-      sessionId: `s_${randomBytes(9).toString('base64url').replace(/[^A-Za-z0-9]/g, '0')}`,
+      sessionId: newSessionId(),
       userId,
       expiresAt: this.now() + this.ttlSeconds * 1000,
       revoked: false,
-      currentHash: hash(refreshToken),
+      currentHash: hashRefreshToken(refreshToken),
     };
     this.sessions.set(session.sessionId, session);
     this.byHash.set(session.currentHash, session);
-    return { session, refreshToken };
+    return { sessionId: session.sessionId, userId, refreshToken };
   }
 
-  /** Exchanges a refresh token for the next one, or throws RefreshRefused. */
-  rotate(refreshToken: string): IssuedRefresh {
-    const presented = hash(refreshToken);
+  async rotate(refreshToken: string): Promise<IssuedRefresh> {
+    const presented = hashRefreshToken(refreshToken);
     const session = this.byHash.get(presented);
     if (!session) throw new RefreshRefused('unknown');
     if (session.revoked) throw new RefreshRefused('revoked');
@@ -71,14 +87,13 @@ export class SessionStore {
       throw new RefreshRefused('reused');
     }
     if (session.expiresAt <= this.now()) throw new RefreshRefused('expired');
-    const next = randomBytes(32).toString('base64url');
-    session.currentHash = hash(next);
+    const next = newRefreshToken();
+    session.currentHash = hashRefreshToken(next);
     this.byHash.set(session.currentHash, session);
-    return { session, refreshToken: next };
+    return { sessionId: session.sessionId, userId: session.userId, refreshToken: next };
   }
 
-  /** Revokes every session of a user; returns their ids. */
-  revokeUser(userId: string): string[] {
+  async revokeUser(userId: string): Promise<string[]> {
     const revoked: string[] = [];
     for (const session of this.sessions.values()) {
       if (session.userId === userId && !session.revoked) {
@@ -93,7 +108,7 @@ export class SessionStore {
     return this.sessions.get(sessionId)?.revoked ?? false;
   }
 
-  close(): void {
+  async close(): Promise<void> {
     clearInterval(this.sweeper);
   }
 

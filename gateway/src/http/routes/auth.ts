@@ -45,17 +45,17 @@ export function authRoutes(deps: AuthRouteDependencies): Router<AuthState> {
         deps.metrics.authFailures.inc({ reason: 'bad_credentials' });
         return ctx.throw(401, 'invalid email or password');
       }
-      const { session, refreshToken } = deps.sessions.start(user.userId);
-      ctx.state.log.info({ userId: user.userId, sessionId: session.sessionId }, 'logged in');
-      ctx.body = tokens(user, session.sessionId, refreshToken);
+      const { sessionId, refreshToken } = await deps.sessions.start(user.userId);
+      ctx.state.log.info({ userId: user.userId, sessionId }, 'logged in');
+      ctx.body = tokens(user, sessionId, refreshToken);
     })
-    .post('/refresh', (ctx) => {
+    .post('/refresh', async (ctx) => {
       const { refreshToken } = validBody(ctx, refreshBody);
       try {
-        const next = deps.sessions.rotate(refreshToken);
-        const user = deps.users.get(next.session.userId);
+        const next = await deps.sessions.rotate(refreshToken);
+        const user = deps.users.get(next.userId);
         if (!user) return ctx.throw(401, 'user no longer exists');
-        ctx.body = tokens(user, next.session.sessionId, next.refreshToken);
+        ctx.body = tokens(user, next.sessionId, next.refreshToken);
       } catch (error) {
         if (!(error instanceof RefreshRefused)) throw error;
         deps.metrics.authFailures.inc({ reason: `refresh_${error.reason}` });
@@ -65,7 +65,7 @@ export function authRoutes(deps: AuthRouteDependencies): Router<AuthState> {
     })
     .post('/logout', requireBearer(deps.verifier, deps.metrics), async (ctx) => {
       const { userId, sessionId } = ctx.state.claims;
-      const revoked = deps.sessions.revokeUser(userId);
+      const revoked = await deps.sessions.revokeUser(userId);
       await deps.publish({
         room: userRoom(userId),
         type: 'session:sync',
