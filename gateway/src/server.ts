@@ -105,6 +105,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   await bus.start((room, event) => {
     hub.deliver(room, event);
+    domain.notePaymentEvent(event);
     // A logout ends every session of the user: their sockets on this gateway close once told.
     if (event.type === 'session:sync' && event.payload.action === 'logout') {
       hub.closeUser(event.payload.userId, CloseCode.SessionRevoked, CLOSE_CODE_INFO[CloseCode.SessionRevoked].reason);

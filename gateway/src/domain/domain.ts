@@ -2,25 +2,35 @@
  * The payments domain the demo runs on: users, login sessions, payments and the simulator.
  * In production these belong to other services; the gateway's realtime core does not depend on them.
  */
-import type { PublishRequest } from '@payments-system/protocol';
+import type { PublishRequest, RoomEvent } from '@payments-system/protocol';
 import type { Claims } from '../auth/tokens.ts';
 import type { GatewayConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { PaymentService } from './payments/payment-service.ts';
-import { PaymentStore } from './payments/payment-store.ts';
+import { InMemoryPaymentStore, type PaymentStore } from './payments/payment-store.ts';
+import { RedisPaymentStore } from './payments/redis-payment-store.ts';
 import { PaymentSimulator } from './payments/simulator.ts';
 import { RedisSessionStore } from './sessions/redis-session-store.ts';
 import { InMemorySessionStore, type SessionStore } from './sessions/session-store.ts';
 import { DEMO_USERS } from './users/demo-users.ts';
 import { UserStore } from './users/user-store.ts';
 
+/** Payment owners remembered for room checks (about 100 bytes each). */
+const MAX_KNOWN_OWNERS = 100_000;
+
 export interface Domain {
   readonly users: UserStore;
   readonly sessions: SessionStore;
   readonly payments: PaymentService;
   readonly simulator: PaymentSimulator | undefined;
-  /** Whether a user may watch `payment:<id>`: the owner may. */
+  /**
+   * Whether a user may watch `payment:<id>`: the owner may. Answered from the owners this gateway
+   * has seen (its own creations and every `payment:updated` on the bus, see `notePaymentEvent`),
+   * since a room check runs on every subscribe and must not wait for a store.
+   */
   paymentAccess(claims: Claims, paymentId: string): boolean;
+  /** Learns a payment's owner from an event on the bus (owners never change). */
+  notePaymentEvent(event: RoomEvent): void;
   close(): Promise<void>;
 }
 
@@ -39,7 +49,16 @@ export async function createDomain(
   } else {
     sessions = new InMemorySessionStore(config.refreshTokenTtlSeconds);
   }
-  const payments = new PaymentService(new PaymentStore(), publish, logger);
+  let store: PaymentStore = new InMemoryPaymentStore();
+  let closeStore = async (): Promise<void> => undefined;
+  if (config.redisUrl) {
+    const shared = new RedisPaymentStore(config.redisUrl);
+    await shared.connect();
+    store = shared;
+    closeStore = () => shared.close();
+  }
+  const payments = new PaymentService(store, publish, logger);
+  const owners = new Map<string, string>();
   const simulator =
     config.simulatorIntervalMs > 0 ? new PaymentSimulator(payments, { intervalMs: config.simulatorIntervalMs }, logger) : undefined;
   simulator?.start();
@@ -48,10 +67,16 @@ export async function createDomain(
     sessions,
     payments,
     simulator,
-    paymentAccess: (claims, paymentId) => payments.store.get(paymentId)?.ownerId === claims.userId,
+    paymentAccess: (claims, paymentId) => owners.get(paymentId) === claims.userId,
+    notePaymentEvent(event) {
+      if (event.type !== 'payment:updated' || event.payload.ownerId === undefined || owners.has(event.payload.paymentId)) return;
+      owners.set(event.payload.paymentId, event.payload.ownerId);
+      if (owners.size > MAX_KNOWN_OWNERS) owners.delete(owners.keys().next().value as string);
+    },
     async close() {
       simulator?.stop();
       await sessions.close();
+      await closeStore();
     },
   };
 }

@@ -33,13 +33,13 @@ export class PaymentService {
   ) {}
 
   async create(input: NewPayment, correlationId?: string): Promise<Payment> {
-    const payment = this.store.create(input);
+    const payment = await this.store.create(input);
     await this.announce(payment, undefined, correlationId);
     return payment;
   }
 
   async changeStatus(paymentId: string, status: PaymentStatus, correlationId?: string): Promise<Payment> {
-    const { payment, previous } = this.store.transition(paymentId, status);
+    const { payment, previous } = await this.store.transition(paymentId, status);
     await this.announce(payment, previous.status, correlationId);
     return payment;
   }

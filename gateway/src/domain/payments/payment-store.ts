@@ -1,4 +1,8 @@
-/** Payments in memory (the demo's stand-in for a payments service), bounded in count. */
+/**
+ * Where the demo's payments live (its stand-in for a payments service): in memory for one
+ * gateway, or in Redis (with REDIS_URL) so that every gateway behind nginx sees the same
+ * payments. Both are bounded in count, dropping the oldest.
+ */
 import { randomBytes } from 'node:crypto';
 import { canTransitionPayment, type Payment, type PaymentStatus } from '@payments-system/protocol';
 
@@ -26,7 +30,30 @@ export interface NewPayment {
   readonly description: string;
 }
 
-export class PaymentStore {
+export interface Transition {
+  readonly payment: Payment;
+  readonly previous: Payment;
+}
+
+export interface PaymentStore {
+  create(input: NewPayment): Promise<Payment>;
+  get(paymentId: string): Promise<Payment | undefined>;
+  /** Newest first; `ownerId` limits the list to one owner's payments. */
+  list(ownerId?: string): Promise<Payment[]>;
+  /** Payments not yet in a terminal state, oldest first. */
+  inFlight(): Promise<Payment[]>;
+  /** Moves a payment to `to`, atomically; rejects with PaymentNotFound or IllegalTransition. */
+  transition(paymentId: string, to: PaymentStatus): Promise<Transition>;
+}
+
+export function newPayment(input: NewPayment, at: Date): Payment {
+  const timestamp = at.toISOString();
+  return { ...input, paymentId: `pay_${randomBytes(6).toString('hex')}`, status: 'pending', createdAt: timestamp, updatedAt: timestamp };
+}
+
+export const isInFlight = (payment: Payment): boolean => payment.status === 'pending' || payment.status === 'processing';
+
+export class InMemoryPaymentStore implements PaymentStore {
   // Insertion order is creation order, which makes dropping the oldest cheap.
   private readonly payments = new Map<string, Payment>();
 
@@ -35,15 +62,8 @@ export class PaymentStore {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  create(input: NewPayment): Payment {
-    const at = this.now().toISOString();
-    const payment: Payment = {
-      ...input,
-      paymentId: `pay_${randomBytes(6).toString('hex')}`,
-      status: 'pending',
-      createdAt: at,
-      updatedAt: at,
-    };
+  async create(input: NewPayment): Promise<Payment> {
+    const payment = newPayment(input, this.now());
     this.payments.set(payment.paymentId, payment);
     if (this.payments.size > this.maxPayments) {
       const oldest = this.payments.keys().next().value;
@@ -52,22 +72,20 @@ export class PaymentStore {
     return payment;
   }
 
-  get(paymentId: string): Payment | undefined {
+  async get(paymentId: string): Promise<Payment | undefined> {
     return this.payments.get(paymentId);
   }
 
-  /** Newest first; `ownerId` limits the list to one owner's payments. */
-  list(ownerId?: string): Payment[] {
+  async list(ownerId?: string): Promise<Payment[]> {
     const all = [...this.payments.values()].reverse();
     return ownerId === undefined ? all : all.filter((payment) => payment.ownerId === ownerId);
   }
 
-  /** Payments not yet in a terminal state, oldest first. */
-  inFlight(): Payment[] {
-    return [...this.payments.values()].filter((payment) => payment.status === 'pending' || payment.status === 'processing');
+  async inFlight(): Promise<Payment[]> {
+    return [...this.payments.values()].filter(isInFlight);
   }
 
-  transition(paymentId: string, to: PaymentStatus): { readonly payment: Payment; readonly previous: Payment } {
+  async transition(paymentId: string, to: PaymentStatus): Promise<Transition> {
     const previous = this.payments.get(paymentId);
     if (!previous) throw new PaymentNotFound(paymentId);
     if (!canTransitionPayment(previous.status, to)) throw new IllegalTransition(previous.status, to);

@@ -34,7 +34,7 @@ export class PaymentSimulator {
     const failureRate = this.options.failureRate ?? 0.2;
     // Only payments untouched for a whole interval move, so each step stays visible for a while.
     const due = Date.now() - this.options.intervalMs;
-    for (const payment of this.payments.store.inFlight()) {
+    for (const payment of await this.payments.store.inFlight()) {
       if (Date.parse(payment.updatedAt) > due) continue;
       const next = payment.status === 'pending' ? 'processing' : random() < failureRate ? 'failed' : 'completed';
       try {

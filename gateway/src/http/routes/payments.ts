@@ -22,9 +22,9 @@ const statusBody = z.object({ status: z.enum(PAYMENT_STATUSES) });
 export function paymentRoutes(payments: PaymentService, verifier: TokenVerifier, metrics: GatewayMetrics): Router<AuthState> {
   return new Router<AuthState>({ prefix: '/api/payments' })
     .use(requireBearer(verifier, metrics))
-    .get('/', (ctx) => {
+    .get('/', async (ctx) => {
       const { role, userId } = ctx.state.claims;
-      ctx.body = { payments: payments.store.list(role === 'ADMIN' ? undefined : userId) };
+      ctx.body = { payments: await payments.store.list(role === 'ADMIN' ? undefined : userId) };
     })
     .post('/', async (ctx) => {
       if (ctx.state.claims.role !== 'CUSTOMER') return ctx.throw(403, 'only customers create payments');
