@@ -38,7 +38,8 @@ export function errorRenderer(logger: Logger): Middleware {
     } catch (caught) {
       const error = (typeof caught === 'object' && caught !== null ? caught : {}) as HttpErrorLike;
       const status = error.status ?? error.statusCode ?? 500;
-      const expose = status < 500 && error.expose !== false;
+      // 4xx messages are for the client; 5xx ones only when the error says so (a 503 that means "retry").
+      const expose = status < 500 ? error.expose !== false : error.expose === true;
       const code = isErrorCode(error.code) ? error.code : (CODE_BY_STATUS[status] ?? 'INTERNAL');
       if (status >= 500) logger.error({ err: caught, path: ctx.path }, 'request failed');
       ctx.set(error.headers ?? {});

@@ -97,3 +97,31 @@ describe('POST /api/events authorization and validation', () => {
     assert.equal((await body(response)).error?.code, 'NOT_FOUND');
   });
 });
+
+describe('POST /api/events with Idempotency-Key', () => {
+  it('returns the first id for a repeated key, and publishes once', async () => {
+    const gateway = await startTestGateway();
+    const send = (key: string) =>
+      fetch(`${gateway.url}/api/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${gateway.token(ADMIN)}`, 'idempotency-key': key },
+        body: JSON.stringify(event),
+      });
+    const first = await body(await send('order-42:attempt'));
+    const retry = await body(await send('order-42:attempt'));
+    const other = await body(await send('order-43'));
+    assert.equal(retry.id, first.id);
+    assert.notEqual(other.id, first.id);
+  });
+
+  it('refuses a malformed key with 400', async () => {
+    const gateway = await startTestGateway();
+    const response = await fetch(`${gateway.url}/api/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${gateway.token(ADMIN)}`, 'idempotency-key': 'has spaces' },
+      body: JSON.stringify(event),
+    });
+    assert.equal(response.status, 400);
+    assert.match((await body(response)).error?.message ?? '', /Idempotency-Key/);
+  });
+});
