@@ -28,7 +28,7 @@ export function eventRoutes(bus: Bus, verifier: TokenVerifier, metrics: GatewayM
       if (!(error instanceof BusUnavailable)) throw error;
       ctx.state.log.warn({ err: error.message }, 'publish refused: bus unavailable');
       ctx.set('Retry-After', '1');
-      return ctx.throw(503, 'event bus unavailable; retry');
+      return ctx.throw(503, 'event bus unavailable; retry', { expose: true });
     }
     metrics.eventsPublished.inc({ type: request.value.type });
     ctx.state.log.info(
