@@ -1,0 +1,112 @@
+/**
+ * A/B of the broadcast hot path in one process, on the same sockets, alternating:
+ *   A: the previous broadcaster (one `ws.send(frame)` per recipient: `ws` frames each send),
+ *   B: the current `Broadcaster` (frame once, raw writes, cork/uncork per turn for bursts).
+ * Server: an in-process `ws` server whose sockets sit in a RoomRegistry like the gateway's.
+ * Clients: the benchmark's load-generator workers (separate processes). CPU is this process's
+ * own `process.cpuUsage()` over each phase ÷ deliveries.
+ *
+ *   node --import tsx bench/hotpath-ab.mts [sockets=1000] [rounds=5]
+ */
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { Room, RoomEvent } from '@payments-system/protocol';
+import { Broadcaster } from '../gateway/src/realtime/broadcaster.ts';
+import type { Connection } from '../gateway/src/realtime/connection.ts';
+import { RoomRegistry } from '../gateway/src/realtime/room-registry.ts';
+// @ts-expect-error: plain JS module of the benchmark
+import { SourceAddresses, median, sleep, startWorkers } from './lib/harness.mjs';
+
+const sockets = Number(process.argv[2] ?? 1000);
+const rounds = Number(process.argv[3] ?? 5);
+const ROOM = 'broadcast' as Room;
+const MAX_BUFFERED = 1024 * 1024;
+
+/** The broadcaster as it was before this change (commit 948c7df^): `ws.send` per recipient. */
+class PreviousBroadcaster {
+  constructor(private readonly rooms: RoomRegistry) {}
+  deliver(room: Room, event: RoomEvent): number {
+    const members = this.rooms.members(room);
+    if (!members) return 0;
+    const frame = Buffer.from(JSON.stringify(event));
+    let delivered = 0;
+    for (const connection of members) {
+      const socket = connection.socket;
+      if (socket.readyState !== WebSocket.OPEN) continue;
+      if (socket.bufferedAmount + frame.length > MAX_BUFFERED) continue;
+      socket.send(frame, { binary: false });
+      delivered++;
+    }
+    return delivered;
+  }
+}
+
+const rooms = new RoomRegistry();
+const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, clientTracking: false });
+await once(wss, 'listening');
+wss.on('connection', (ws) => {
+  rooms.join({ socket: ws, rooms: new Set() } as unknown as Connection, ROOM);
+});
+const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
+
+const pool = await startWorkers(2);
+const addresses = new SourceAddresses();
+addresses.next = 120;
+const source = addresses.take(4);
+await Promise.all(
+  pool.shares(0, sockets).map(({ worker, from, count }: { worker: { call: Function }; from: number; count: number }) =>
+    worker.call('connect', { kind: 'bare', url, from, count, sourceAddresses: source, concurrency: 32, vendorBelow: 0 }),
+  ),
+);
+await sleep(500);
+
+const previous = new PreviousBroadcaster(rooms);
+const current = new Broadcaster(rooms, MAX_BUFFERED, () => {});
+let sequence = 0;
+const event = (): RoomEvent =>
+  ({
+    type: 'system:broadcast',
+    payload: { message: `@T${process.hrtime.bigint()}@${'x'.repeat(120)}`, level: 'info' },
+    timestamp: new Date().toISOString(),
+    id: String(++sequence),
+  }) as RoomEvent;
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+async function phase(deliver: (e: RoomEvent) => unknown, events: number, perTurn: number): Promise<number> {
+  await pool.all('reset', { sampleEvery: 1_000_000 });
+  const before = process.cpuUsage();
+  for (let sent = 0; sent < events; ) {
+    for (let i = 0; i < perTurn; i++, sent++) deliver(event());
+    await turn();
+  }
+  const expected = events * sockets;
+  while ((await pool.received()) < expected) await sleep(5);
+  const after = process.cpuUsage(before);
+  return (after.user + after.system) / expected;
+}
+
+const results: Record<string, number[]> = {};
+const record = (key: string, value: number) => (results[key] ??= []).push(value);
+const variants = {
+  'A previous': (e: RoomEvent) => previous.deliver(ROOM, e),
+  'B current': (e: RoomEvent) => current.deliver(ROOM, e),
+};
+const events = Math.max(50, Math.round(200_000 / sockets));
+for (let round = 0; round < rounds; round++) {
+  const order = round % 2 ? (['B current', 'A previous'] as const) : (['A previous', 'B current'] as const);
+  for (const name of order) {
+    record(`${name}, isolated`, await phase(variants[name], events, 1));
+    record(`${name}, bursts of 10`, await phase(variants[name], events, 10));
+  }
+}
+console.log(`server CPU per delivery (µs), ${sockets} sockets, ${rounds} alternating rounds, median (min–max):`);
+for (const [key, values] of Object.entries(results).sort()) {
+  console.log(`  ${key.padEnd(26)} ${median(values).toFixed(2)} (${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)})`);
+}
+for (const mode of ['isolated', 'bursts of 10']) {
+  console.log(`  B ÷ A, ${mode}: ${(median(results[`B current, ${mode}`]!) / median(results[`A previous, ${mode}`]!)).toFixed(2)}`);
+}
+await pool.all('close');
+await pool.stop();
+wss.close();
