@@ -132,7 +132,7 @@ describe('the stack through nginx (TLS, two gateways)', () => {
       const requestId = String(response.headers['x-request-id']);
       assert.match(requestId, /^[0-9a-f]{32}$/);
       const publishedBy = () =>
-        stack.gateways.findIndex((gateway) => gateway.process.output.some((line) => line.includes(requestId) && line.includes('event published')));
+        stack.gateways.findIndex((gateway) => gateway.process.output.some((line) => line.includes(requestId) && line.includes('"path":"/api/events"') && line.includes(`"eventId":"${id}"`)));
       await eventually(() => publishedBy() >= 0, 'a gateway to log the publish under the nginx request id');
       const publisher = publishedBy();
       await accessLogMatches(stack, new RegExp(`"POST /api/events HTTP/1.1" 202 .* rid=${requestId} upstream=127.0.0.1:${stack.gateways[publisher]!.port} `));

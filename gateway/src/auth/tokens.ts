@@ -63,11 +63,19 @@ export class TokenVerifier {
     this.key = typeof secret === 'string' ? secretKey(secret) : secret;
   }
 
-  /** The token's claims when it is valid and its session has not ended; rejects with an AuthFailure. */
-  async authenticate(token: string | undefined): Promise<Claims> {
+  /**
+   * The token's claims when it is valid and its session has not ended; throws (or rejects) with an
+   * AuthFailure. Synchronous unless the session check is not: every handshake comes through here.
+   */
+  authenticate(token: string | undefined): Claims | Promise<Claims> {
     const claims = this.verify(token);
-    if (claims.sessionId !== undefined && (await this.isSessionRevoked(claims.sessionId))) throw new AuthFailure('revoked');
-    return claims;
+    if (claims.sessionId === undefined) return claims;
+    const revoked = this.isSessionRevoked(claims.sessionId);
+    const decide = (isRevoked: boolean): Claims => {
+      if (isRevoked) throw new AuthFailure('revoked');
+      return claims;
+    };
+    return typeof revoked === 'boolean' ? decide(revoked) : revoked.then(decide);
   }
 
   /** Checks signature, algorithm, expiry and claims (not revocation: see `authenticate`); throws an AuthFailure. */

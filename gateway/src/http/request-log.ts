@@ -11,6 +11,8 @@ const SANE_REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 export interface RequestState {
   log: Logger;
   requestId: string;
+  /** Fields a handler adds to the request's one log line (an event id, say). */
+  logFields?: Record<string, unknown>;
 }
 
 export function requestLog(logger: Logger): Middleware<RequestState> {
@@ -25,7 +27,13 @@ export function requestLog(logger: Logger): Middleware<RequestState> {
       await next();
     } finally {
       ctx.state.log.info(
-        { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round((performance.now() - started) * 10) / 10 },
+        {
+          method: ctx.method,
+          path: ctx.path,
+          status: ctx.status,
+          ms: Math.round((performance.now() - started) * 10) / 10,
+          ...ctx.state.logFields,
+        },
         'http request',
       );
     }

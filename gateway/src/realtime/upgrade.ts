@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import { STATUS_CODES } from 'node:http';
 import { isEventId, SINCE_QUERY_PARAM, WS_PATH, type ErrorCode } from '@payments-system/protocol';
 import { readHandshake } from '../auth/handshake.ts';
-import { AuthFailure, type TokenVerifier } from '../auth/tokens.ts';
+import { AuthFailure, type Claims, type TokenVerifier } from '../auth/tokens.ts';
 import type { Logger } from '../logger.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import type { GatewaySocket } from './connection.ts';
@@ -35,9 +35,17 @@ export function createUpgradeHandler(deps: UpgradeDependencies): UpgradeHandler 
     deps.metrics.handshakesRefused.inc({ status });
     writeRefusal(socket, status, code, message);
   };
-  const handle = async (request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
+  const refuseCredentials = (request: IncomingMessage, socket: Duplex, error: unknown): void => {
+    if (!(error instanceof AuthFailure)) {
+      deps.logger.error({ err: error, ...describePeer(request) }, 'handshake failed');
+      return refuse(socket, 503, 'SERVICE_UNAVAILABLE', 'cannot check credentials now; retry');
+    }
+    deps.metrics.authFailures.inc({ reason: error.reason });
+    deps.logger.warn({ reason: error.reason, ...describePeer(request) }, 'handshake refused: invalid credentials');
+    refuse(socket, 401, 'UNAUTHORIZED', error.message);
+  };
+  return (request, socket, head) => {
     socket.on('error', ignoreSocketError);
-    const peer = describePeer(request);
     const { pathname, token, since } = readHandshake(request);
     if (pathname !== WS_PATH) return refuse(socket, 404, 'NOT_FOUND', `no WebSocket endpoint at ${pathname}; use ${WS_PATH}`);
     if (since !== undefined && !isEventId(since)) {
@@ -47,28 +55,27 @@ export function createUpgradeHandler(deps: UpgradeDependencies): UpgradeHandler 
     // Browsers always send Origin; a client without one is not a browser page and still needs a token.
     const origin = request.headers.origin;
     if (allowedOrigins.size > 0 && origin !== undefined && !allowedOrigins.has(origin)) {
-      deps.logger.warn({ origin, ...peer }, 'handshake refused: origin not allowed');
+      deps.logger.warn({ origin, ...describePeer(request) }, 'handshake refused: origin not allowed');
       return refuse(socket, 403, 'FORBIDDEN', 'origin not allowed');
     }
-    let claims;
+    const complete = (claims: Claims): void =>
+      deps.wss.handleUpgrade(request, socket, head, (ws) => deps.hub.accept(ws, claims, since));
+    let claims: Claims | Promise<Claims>;
     try {
-      claims = await deps.verifier.authenticate(token);
+      claims = deps.verifier.authenticate(token);
     } catch (error) {
-      if (!(error instanceof AuthFailure)) {
-        deps.logger.error({ err: error, ...peer }, 'handshake failed');
-        return refuse(socket, 503, 'SERVICE_UNAVAILABLE', 'cannot check credentials now; retry');
-      }
-      deps.metrics.authFailures.inc({ reason: error.reason });
-      deps.logger.warn({ reason: error.reason, ...peer }, 'handshake refused: invalid credentials');
-      return refuse(socket, 401, 'UNAUTHORIZED', error.message);
+      return refuseCredentials(request, socket, error);
     }
-    deps.wss.handleUpgrade(request, socket, head, (ws) => deps.hub.accept(ws, claims, since));
-  };
-  return (request, socket, head) => {
-    handle(request, socket, head).catch((error: unknown) => {
-      deps.logger.error({ err: error }, 'upgrade failed');
-      socket.destroy();
-    });
+    // Synchronous for the in-memory session store; a Redis session check answers later.
+    if (claims instanceof Promise) {
+      claims
+        .then(complete, (error: unknown) => refuseCredentials(request, socket, error))
+        .catch((error: unknown) => {
+          deps.logger.error({ err: error }, 'upgrade failed');
+          socket.destroy();
+        });
+    }
+    else complete(claims);
   };
 }
 

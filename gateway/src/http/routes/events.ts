@@ -31,10 +31,8 @@ export function eventRoutes(bus: Bus, verifier: TokenVerifier, metrics: GatewayM
       return ctx.throw(503, 'event bus unavailable; retry', { expose: true });
     }
     metrics.eventsPublished.inc({ type: request.value.type });
-    ctx.state.log.info(
-      { eventId: id, room: request.value.room, type: request.value.type, correlationId: request.value.correlationId },
-      'event published',
-    );
+    // On the request's own log line, which ties the request id to the event id and correlationId.
+    ctx.state.logFields = { eventId: id, room: request.value.room, type: request.value.type, correlationId: request.value.correlationId };
     ctx.status = 202;
     ctx.body = { id };
   });
