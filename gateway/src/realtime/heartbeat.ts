@@ -3,9 +3,11 @@
  * rather than timers per socket: ping everyone, then terminate whoever has not answered
  * (a pong or any message) within the timeout.
  *
- * A round pings in slices, yielding to the event loop between them: pinging 20,000 sockets in
- * one loop would stall every broadcast for a few hundred milliseconds. Each ping is one
- * pre-built two-byte frame written straight to the TCP socket (see frame.ts for why that is safe).
+ * A round pings in slices spread over the first half of the interval, and each slice gets its own
+ * deadline: pinging 20,000 sockets at once would stall every broadcast for a few hundred
+ * milliseconds, and so would their 20,000 pongs arriving together. A few dozen timers a round,
+ * still none per socket. Each ping is one pre-built two-byte frame written straight to the TCP
+ * socket (see frame.ts for why that is safe).
  */
 import { WebSocket } from 'ws';
 import type { Connection } from './connection.ts';
@@ -18,17 +20,16 @@ export interface HeartbeatOptions {
 
 /** FIN + opcode 0x9 (ping), unmasked, empty payload. */
 const PING_FRAME = Buffer.from([0x89, 0x00]);
-/** Sockets pinged per turn of the event loop (≈ 1–3 ms of work). */
+/** Sockets pinged together (≈ 1 ms of work). */
 const PING_SLICE = 256;
 
 export class Heartbeat {
   private interval: NodeJS.Timeout | undefined;
-  private deadline: NodeJS.Timeout | undefined;
   /** Increments each round; a slice of an older round (or after stop) does nothing. */
   private round = 0;
 
   constructor(
-    private readonly connections: Iterable<Connection>,
+    private readonly connections: Iterable<Connection> & { readonly size: number },
     private readonly options: HeartbeatOptions,
     private readonly onDead: (connection: Connection) => void,
   ) {}
@@ -40,39 +41,43 @@ export class Heartbeat {
   stop(): void {
     this.round++;
     clearInterval(this.interval);
-    clearTimeout(this.deadline);
-    this.interval = this.deadline = undefined;
+    this.interval = undefined;
   }
 
   private pingAll(): void {
     const round = ++this.round;
-    clearTimeout(this.deadline);
     const pending = this.connections[Symbol.iterator]();
+    const slices = Math.max(1, Math.ceil(this.connections.size / PING_SLICE));
+    // Every slice's deadline must pass before the next round pings the same sockets again.
+    const spreadMs = Math.min(this.options.intervalMs / 2, this.options.intervalMs - this.options.timeoutMs);
+    const spacingMs = Math.floor(spreadMs / slices);
     const slice = (): void => {
       if (round !== this.round) return;
-      for (let i = 0; i < PING_SLICE; i++) {
-        const next = pending.next();
-        if (next.done) {
-          this.deadline = setTimeout(() => this.reapSilent(), this.options.timeoutMs).unref();
-          return;
-        }
-        ping(next.value);
+      const pinged: Connection[] = [];
+      for (let next = pending.next(); ; next = pending.next()) {
+        if (next.done) break;
+        if (ping(next.value)) pinged.push(next.value);
+        if (pinged.length === PING_SLICE) break;
       }
-      setImmediate(slice);
+      if (pinged.length === 0) return;
+      setTimeout(() => this.reap(pinged), this.options.timeoutMs).unref();
+      setTimeout(slice, spacingMs).unref();
     };
     slice();
   }
 
-  private reapSilent(): void {
-    for (const connection of this.connections) {
-      if (!connection.alive) this.onDead(connection);
+  private reap(pinged: readonly Connection[]): void {
+    if (this.interval === undefined) return; // stopped
+    for (const connection of pinged) {
+      if (!connection.alive && !connection.released) this.onDead(connection);
     }
   }
 }
 
-function ping(connection: Connection): void {
+function ping(connection: Connection): boolean {
   const socket = connection.socket;
-  if (socket.readyState !== WebSocket.OPEN) return;
+  if (socket.readyState !== WebSocket.OPEN) return false;
   connection.alive = false;
   rawSocket(socket)?.write(PING_FRAME);
+  return true;
 }
