@@ -5,7 +5,8 @@
  * Redis for a while continue from the last id it read, so its sockets miss nothing.
  * See docs/architecture.md for why one stream, and its limits.
  */
-import { createClient, type RedisClientType } from 'redis';
+import type { RedisClientType } from 'redis';
+import { createRedisClient } from '../redis/client.ts';
 import { compareEventIds, isRoom, type PublishRequest, type RoomEvent } from '@payments-system/protocol';
 import type { Logger } from '../logger.ts';
 import {
@@ -59,11 +60,10 @@ export class RedisBus implements Bus {
 
   constructor(private readonly options: RedisBusOptions) {
     this.stream = options.stream ?? 'realtime:events';
-    const reconnectStrategy = (retries: number) => Math.min(50 * 2 ** retries, 2000);
     // Publishing fails fast while Redis is away (the API answers 503 and the publisher retries)
     // rather than queueing events in this process where a crash would lose them.
-    this.writer = createClient({ url: options.url, disableOfflineQueue: true, socket: { reconnectStrategy } });
-    this.reader = createClient({ url: options.url, socket: { reconnectStrategy } });
+    this.writer = createRedisClient(options.url, { failFast: true });
+    this.reader = createRedisClient(options.url, { failFast: false });
     for (const [name, client] of [['writer', this.writer], ['reader', this.reader]] as const) {
       client.on('error', (error: Error) => options.logger.warn({ client: name, err: error.message }, 'redis error'));
       client.on('ready', () => options.logger.info({ client: name }, 'redis ready'));

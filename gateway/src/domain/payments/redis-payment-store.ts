@@ -6,7 +6,8 @@
  *   <prefix>payment:<id>  the payment (JSON)
  *   <prefix>payments      sorted set of ids by creation time
  */
-import { createClient, type RedisClientType } from 'redis';
+import type { RedisClientType } from 'redis';
+import { createRedisClient, orUnavailable } from '../../redis/client.ts';
 import { PAYMENT_STATUSES, PAYMENT_TRANSITIONS, type Payment, type PaymentStatus } from '@payments-system/protocol';
 import {
   IllegalTransition,
@@ -39,13 +40,6 @@ const FROM: { readonly [S in PaymentStatus]: PaymentStatus[] } = Object.fromEntr
   PAYMENT_STATUSES.map((to) => [to, PAYMENT_STATUSES.filter((from) => PAYMENT_TRANSITIONS[from].includes(to))]),
 ) as { [S in PaymentStatus]: PaymentStatus[] };
 
-/** Thrown when Redis cannot answer; rendered as 503 so the client retries. */
-export class PaymentsUnavailable extends Error {
-  override readonly name = 'PaymentsUnavailable';
-  readonly status = 503;
-  readonly expose = true;
-}
-
 export class RedisPaymentStore implements PaymentStore {
   private readonly client: RedisClientType;
 
@@ -57,11 +51,7 @@ export class RedisPaymentStore implements PaymentStore {
     /** The newest payments `list` and `inFlight` look at. */
     private readonly window = 1000,
   ) {
-    this.client = createClient({
-      url,
-      disableOfflineQueue: true,
-      socket: { reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000) },
-    });
+    this.client = createRedisClient(url, { failFast: true });
     this.client.on('error', () => undefined);
   }
 
@@ -129,11 +119,7 @@ export class RedisPaymentStore implements PaymentStore {
     return id === undefined ? `${this.prefix}${kind}` : `${this.prefix}${kind}:${id}`;
   }
 
-  private async run<T>(command: () => Promise<T>): Promise<T> {
-    try {
-      return await command();
-    } catch (error) {
-      throw new PaymentsUnavailable(`payment store unavailable: ${(error as Error).message}`);
-    }
+  private run<T>(command: () => Promise<T>): Promise<T> {
+    return orUnavailable('payment store', command);
   }
 }

@@ -6,7 +6,8 @@
  *   <prefix>refresh:<hash>  the session id, for every hash the session issued (reuse detection)
  *   <prefix>user:<userId>   set of the user's session ids (logout everywhere)
  */
-import { createClient, type RedisClientType } from 'redis';
+import type { RedisClientType } from 'redis';
+import { createRedisClient, orUnavailable } from '../../redis/client.ts';
 import {
   hashRefreshToken,
   newRefreshToken,
@@ -35,13 +36,6 @@ redis.call('SET', ARGV[4] .. 'refresh:' .. ARGV[2], sid, 'PX', left)
 return {'ok', sid, s[1]}
 `;
 
-/** Thrown when Redis cannot answer; rendered as 503 so the client retries. */
-export class SessionsUnavailable extends Error {
-  override readonly name = 'SessionsUnavailable';
-  readonly status = 503;
-  readonly expose = true;
-}
-
 export class RedisSessionStore implements SessionStore {
   private readonly client: RedisClientType;
 
@@ -51,11 +45,7 @@ export class RedisSessionStore implements SessionStore {
     private readonly prefix = 'realtime:',
     private readonly now: () => number = Date.now,
   ) {
-    this.client = createClient({
-      url,
-      disableOfflineQueue: true,
-      socket: { reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000) },
-    });
+    this.client = createRedisClient(url, { failFast: true });
     // Errors surface on each command (503); the client reconnects by itself.
     this.client.on('error', () => undefined);
   }
@@ -122,11 +112,7 @@ export class RedisSessionStore implements SessionStore {
     return `${this.prefix}${kind}:${id}`;
   }
 
-  private async run<T>(command: () => Promise<T>): Promise<T> {
-    try {
-      return await command();
-    } catch (error) {
-      throw new SessionsUnavailable(`session store unavailable: ${(error as Error).message}`);
-    }
+  private run<T>(command: () => Promise<T>): Promise<T> {
+    return orUnavailable('session store', command);
   }
 }
