@@ -8,10 +8,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect as tcpConnect, createServer } from 'node:net';
+import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
+import { freePort } from '../support/ports.ts';
 
 const REDIS = process.env['REDIS_SERVER_BIN'] ?? '/usr/bin/redis-server';
 
@@ -43,15 +44,6 @@ process.once('exit', () => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 /** Resolves once something accepts TCP connections on `port`; fails after `timeoutMs` or if `alive()` turns false. */
 export async function waitForPort(port: number, alive: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {

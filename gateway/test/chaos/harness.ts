@@ -9,7 +9,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,12 +19,13 @@ import WebSocket from 'ws';
 import type { PublishRequest } from '@payments-system/protocol';
 import { signAccessToken, type TokenSubject } from '../../src/auth/tokens.ts';
 import { renderGatewayConf } from '../../../nginx/test/support/render.ts';
-import { freePort, startRedis, waitForPort, type RedisServer } from '../bus/redis-server.ts';
+import { NOBODY, prepareNginxRunDir } from '../../../nginx/test/support/run-dir.ts';
+import { startRedis, waitForPort, type RedisServer } from '../bus/redis-server.ts';
+import { freePort } from '../support/ports.ts';
 import { spawnGateway, type GatewayProcess } from '../support/process.ts';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const NGINX = process.env['NGINX_BIN'] ?? '/usr/sbin/nginx';
-const NOBODY = { uid: 65534, gid: 65534 };
 const asNobody = process.getuid?.() === 0;
 
 export interface ChaosGateway {
@@ -64,10 +65,6 @@ process.once('exit', () => {
   for (const child of nginxes) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
-function chownTree(path: string): void {
-  chownSync(path, NOBODY.uid, NOBODY.gid);
-  if (statSync(path).isDirectory()) for (const entry of readdirSync(path)) chownTree(join(path, entry));
-}
 
 const alive = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
 
@@ -121,41 +118,27 @@ export async function startChaosStack(gatewayEnv: Record<string, string> = {}): 
   const appRoot = join(runDir, 'app');
   mkdirSync(appRoot);
   writeFileSync(join(appRoot, 'index.html'), '<!doctype html><title>chaos</title>\n');
-  writeFileSync(
-    join(runDir, 'gateway.conf'),
-    renderGatewayConf({
-      NGINX_LISTEN_HTTP: `127.0.0.1:${httpPort}`,
-      NGINX_LISTEN_HTTPS: `127.0.0.1:${httpsPort}`,
-      PUBLIC_HOST: `127.0.0.1:${httpsPort}`,
-      GATEWAY_1: `127.0.0.1:${port1}`,
-      GATEWAY_2: `127.0.0.1:${port2}`,
-      TLS_CERT: join(certDir, 'tls.crt'),
-      TLS_KEY: join(certDir, 'tls.key'),
-      APP_ROOT: appRoot,
-      NGINX_ACCESS_LOG: join(runDir, 'access.log'),
-    }),
-  );
-  writeFileSync(
-    join(runDir, 'nginx.conf'),
-    [
-      'daemon off;',
-      'master_process off;',
-      `pid ${join(runDir, 'nginx.pid')};`,
-      `error_log ${errorLogPath} warn;`,
-      'events { worker_connections 1024; }',
-      'http {',
-      '  include /etc/nginx/mime.types;',
-      '  default_type application/octet-stream;',
-      ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `  ${kind}_temp_path ${join(runDir, 'tmp', kind)};`),
-      `  include ${join(runDir, 'gateway.conf')};`,
-      '}',
-      '',
-    ].join('\n'),
-  );
-  mkdirSync(join(runDir, 'tmp'));
-  writeFileSync(errorLogPath, '');
-  writeFileSync(join(runDir, 'access.log'), '');
-  if (asNobody) chownTree(runDir);
+  const accessLogPath = join(runDir, 'access.log');
+  const site = renderGatewayConf({
+    NGINX_LISTEN_HTTP: `127.0.0.1:${httpPort}`,
+    NGINX_LISTEN_HTTPS: `127.0.0.1:${httpsPort}`,
+    PUBLIC_HOST: `127.0.0.1:${httpsPort}`,
+    GATEWAY_1: `127.0.0.1:${port1}`,
+    GATEWAY_2: `127.0.0.1:${port2}`,
+    TLS_CERT: join(certDir, 'tls.crt'),
+    TLS_KEY: join(certDir, 'tls.key'),
+    APP_ROOT: appRoot,
+    NGINX_ACCESS_LOG: accessLogPath,
+  });
+  prepareNginxRunDir({
+    runDir,
+    site,
+    errorLogPath,
+    accessLogPath,
+    errorLogLevel: 'warn',
+    workerConnections: 1024,
+    asNobody,
+  });
   const started = spawn(NGINX, ['-p', runDir, '-c', join(runDir, 'nginx.conf'), '-e', errorLogPath], {
     stdio: ['ignore', 'ignore', 'pipe'],
     ...(asNobody ? NOBODY : {}),

@@ -6,10 +6,10 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { createServer, connect as tcpConnect } from 'node:net';
+import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after } from 'node:test';
@@ -17,11 +17,12 @@ import { fileURLToPath } from 'node:url';
 import { createHash, randomBytes } from 'node:crypto';
 import { signAccessToken, type TokenSubject } from '../../../gateway/src/auth/tokens.ts';
 import { listeningUrl, spawnGateway, type GatewayProcess } from '../../../gateway/test/support/process.ts';
+import { freePort } from '../../../gateway/test/support/ports.ts';
 import { renderGatewayConf } from './render.ts';
+import { NOBODY, prepareNginxRunDir } from './run-dir.ts';
 
 export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const NGINX = process.env['NGINX_BIN'] ?? '/usr/sbin/nginx';
-const NOBODY = { uid: 65534, gid: 65534 };
 const asNobody = process.getuid?.() === 0;
 
 export interface StackGateway {
@@ -81,15 +82,6 @@ process.once('exit', () => {
   for (const child of nginxes) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 /**
  * The built Angular app: STACK_APP_DIR, else dist/shell/browser, else `ng build shell` once into
@@ -149,10 +141,6 @@ function sourceHash(): string {
   return hash.digest('hex').slice(0, 16);
 }
 
-function chownTree(path: string): void {
-  chownSync(path, NOBODY.uid, NOBODY.gid);
-  if (statSync(path).isDirectory()) for (const entry of readdirSync(path)) chownTree(join(path, entry));
-}
 
 async function waitForPort(port: number, child: ChildProcess, errorLog: () => string, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -235,30 +223,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     APP_ROOT: appRoot,
     NGINX_ACCESS_LOG: accessLogPath,
   });
-  writeFileSync(join(runDir, 'gateway.conf'), site);
-  // The main file: the shape of nginx/conf/nginx.conf, with every path in the run folder and
-  // one foreground process (no master, so killing it can never orphan a worker).
-  writeFileSync(
-    join(runDir, 'nginx.conf'),
-    [
-      'daemon off;',
-      'master_process off;',
-      `pid ${join(runDir, 'nginx.pid')};`,
-      `error_log ${errorLogPath} info;`,
-      'events { worker_connections 256; }',
-      'http {',
-      '  include /etc/nginx/mime.types;',
-      '  default_type application/octet-stream;',
-      ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `  ${kind}_temp_path ${join(runDir, 'tmp', kind)};`),
-      `  include ${join(runDir, 'gateway.conf')};`,
-      '}',
-      '',
-    ].join('\n'),
-  );
-  mkdirSync(join(runDir, 'tmp'));
-  writeFileSync(errorLogPath, '');
-  writeFileSync(accessLogPath, '');
-  if (asNobody) chownTree(runDir);
+  prepareNginxRunDir({ runDir, site, errorLogPath, accessLogPath, errorLogLevel: 'info', workerConnections: 256, asNobody });
 
   const errorLog = () => readFileSync(errorLogPath, 'utf8');
   const accessLog = () => readFileSync(accessLogPath, 'utf8');
