@@ -1,6 +1,6 @@
 // Building blocks of the benchmark: servers under test (each with the probe preloaded),
 // load-generator workers, the publisher, machine load, and statistics.
-import { spawn, fork } from 'node:child_process';
+import { spawn, spawnSync, fork } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'node:http';
@@ -13,9 +13,30 @@ const WORKER = fileURLToPath(new URL('../loadgen/worker.mjs', import.meta.url));
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Where each server under test comes from. The gateway is the real entry point with its defaults. */
+/**
+ * How the gateway runs: `bundle` is what its image runs (`npm run build:gateway`, then
+ * `node dist/gateway/main.mjs`: the real entry point with its defaults); `source` is what
+ * `npm run gateway` runs (TypeScript through the tsx loader), for comparison.
+ */
+export const GATEWAY_ENTRIES = {
+  bundle: ['dist/gateway/main.mjs'],
+  source: ['--import', 'tsx', 'gateway/src/main.ts'],
+};
+let gatewayEntry = GATEWAY_ENTRIES.bundle;
+
+/** Chooses how the gateway runs; `bundle` builds it first. */
+export function useGatewayEntry(entry) {
+  if (!(entry in GATEWAY_ENTRIES)) throw new Error(`--gateway must be one of ${Object.keys(GATEWAY_ENTRIES).join(', ')}`);
+  if (entry === 'bundle') {
+    const build = spawnSync('npm', ['run', '--silent', 'build:gateway'], { cwd: ROOT, encoding: 'utf8' });
+    if (build.status !== 0) throw new Error(`npm run build:gateway failed:\n${build.stderr}${build.stdout}`);
+  }
+  gatewayEntry = GATEWAY_ENTRIES[entry];
+}
+
+/** Where each server under test comes from. */
 const SERVERS = {
-  gateway: { args: ['--import', 'tsx', 'gateway/src/main.ts'], label: 'gateway' },
+  gateway: { get args() { return gatewayEntry; }, label: 'gateway' },
   bare: { args: ['bench/servers/bare-ws.mjs'], label: 'bare ws' },
   sio: { args: ['bench/servers/socketio.mjs'], label: 'Socket.IO 4' },
 };
