@@ -31,6 +31,12 @@ describe('readHandshake', () => {
   it('separates the path from the query', () => {
     assert.equal(readHandshake(request('/ws/extra?token=a')).pathname, '/ws/extra');
   });
+
+  it('normalizes paths that only resolve to /ws', () => {
+    assert.equal(readHandshake(request('/x/../ws')).pathname, '/ws');
+    assert.equal(readHandshake(request('/%77s')).pathname, '/%77s', 'percent-encoding is not decoded into /ws');
+    assert.equal(readHandshake(request('/ws/')).pathname, '/ws/');
+  });
 });
 
 describe('selectSubprotocol', () => {

@@ -3,7 +3,7 @@
  * (`Sec-WebSocket-Protocol: bearer, <JWT>`), or the `?token=` query parameter.
  */
 import type { IncomingMessage } from 'node:http';
-import { BEARER_SUBPROTOCOL, SINCE_QUERY_PARAM, TOKEN_QUERY_PARAM } from '@payments-system/protocol';
+import { BEARER_SUBPROTOCOL, SINCE_QUERY_PARAM, TOKEN_QUERY_PARAM, WS_PATH } from '@payments-system/protocol';
 
 export interface HandshakeTarget {
   readonly pathname: string;
@@ -13,11 +13,14 @@ export interface HandshakeTarget {
 }
 
 export function readHandshake(request: IncomingMessage): HandshakeTarget {
+  const subprotocolToken = tokenFromSubprotocols(request.headers['sec-websocket-protocol']);
+  // What the library sends on a first connect: nothing to normalize or decode, so no URL parse.
+  if (request.url === WS_PATH) return { pathname: WS_PATH, token: subprotocolToken, since: undefined };
   // The base only satisfies the URL parser; the host header is never trusted here.
   const url = new URL(request.url ?? '/', 'http://gateway.invalid');
   return {
     pathname: url.pathname,
-    token: tokenFromSubprotocols(request.headers['sec-websocket-protocol']) ?? (url.searchParams.get(TOKEN_QUERY_PARAM) || undefined),
+    token: subprotocolToken ?? (url.searchParams.get(TOKEN_QUERY_PARAM) || undefined),
     since: url.searchParams.get(SINCE_QUERY_PARAM) ?? undefined,
   };
 }

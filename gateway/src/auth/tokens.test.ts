@@ -27,9 +27,9 @@ describe('TokenVerifier', () => {
   it('answers a token seen before from its cache, with the same claims', () => {
     const token = signAccessToken(secret, subject, { expiresInSeconds: 60 });
     const { verifier } = verifierAt(Math.floor(Date.now() / 1000));
-    const first = verifier.verify(token);
+    const first = verifier.verify(token, { remember: true });
     assert.deepEqual({ ...first }, { ...subject, exp: first.exp });
-    assert.equal(verifier.verify(token), first, 'the second verification returns the remembered claims');
+    assert.equal(verifier.verify(token, { remember: true }), first, 'the second verification returns the remembered claims');
     assert.equal(verifier.cachedTokens, 1);
     assert.ok(Object.isFrozen(first), 'shared claims cannot be changed by one caller for the others');
   });
@@ -38,31 +38,31 @@ describe('TokenVerifier', () => {
     const token = signAccessToken(secret, subject, { expiresInSeconds: 60 });
     const { exp } = jwt.decode(token) as { exp: number };
     const { verifier, advanceTo } = verifierAt(exp - 60);
-    assert.equal(reason(() => verifier.verify(token)), 'accepted');
+    assert.equal(reason(() => verifier.verify(token, { remember: true })), 'accepted');
     advanceTo(exp - 1);
-    assert.equal(reason(() => verifier.verify(token)), 'accepted');
+    assert.equal(reason(() => verifier.verify(token, { remember: true })), 'accepted');
     advanceTo(exp);
-    assert.equal(reason(() => verifier.verify(token)), 'expired');
+    assert.equal(reason(() => verifier.verify(token, { remember: true })), 'expired');
   });
 
   it('refuses a token carrying the claims of a remembered one under another signature', () => {
     const token = signAccessToken(secret, subject, { expiresInSeconds: 60 });
     const { verifier } = verifierAt(Math.floor(Date.now() / 1000));
-    verifier.verify(token);
+    verifier.verify(token, { remember: true });
     const [header, payload] = token.split('.');
     const forged = `${header}.${payload}.${Buffer.from('x'.repeat(32)).toString('base64url')}`;
-    assert.equal(reason(() => verifier.verify(forged)), 'invalid_signature');
+    assert.equal(reason(() => verifier.verify(forged, { remember: true })), 'invalid_signature');
     const otherKey = signAccessToken('o'.repeat(32), subject, { expiresInSeconds: 60 });
-    assert.equal(reason(() => verifier.verify(otherKey)), 'invalid_signature');
+    assert.equal(reason(() => verifier.verify(otherKey, { remember: true })), 'invalid_signature');
   });
 
   it('still checks revocation when the token is remembered', () => {
     const revoked = new Set<string>();
     const token = signAccessToken(secret, { ...subject, sessionId: 's_1' }, { expiresInSeconds: 60 });
     const { verifier } = verifierAt(Math.floor(Date.now() / 1000), (sessionId) => revoked.has(sessionId));
-    assert.equal(reason(() => verifier.authenticate(token)), 'accepted');
+    assert.equal(reason(() => verifier.authenticate(token, { remember: true })), 'accepted');
     revoked.add('s_1');
-    assert.equal(reason(() => verifier.authenticate(token)), 'revoked');
+    assert.equal(reason(() => verifier.authenticate(token, { remember: true })), 'revoked');
   });
 
   it('remembers at most VERIFIED_TOKENS_CACHED tokens', () => {
@@ -70,16 +70,26 @@ describe('TokenVerifier', () => {
     const tokens = Array.from({ length: VERIFIED_TOKENS_CACHED + 50 }, (_, i) =>
       signAccessToken(secret, { ...subject, userId: `u${i}` }, { expiresInSeconds: 60 }),
     );
-    for (const token of tokens) verifier.verify(token);
+    for (const token of tokens) verifier.verify(token, { remember: true });
     assert.equal(verifier.cachedTokens, VERIFIED_TOKENS_CACHED);
-    assert.equal(verifier.verify(tokens[0]).userId, 'u0', 'an evicted token is verified again');
+    assert.equal(verifier.verify(tokens[0], { remember: true }).userId, 'u0', 'an evicted token is verified again');
+  });
+
+  it('remembers only when asked (handshakes read the cache without filling it)', () => {
+    const token = signAccessToken(secret, subject, { expiresInSeconds: 60 });
+    const { verifier } = verifierAt(Math.floor(Date.now() / 1000));
+    const handshake = verifier.verify(token);
+    assert.equal(verifier.cachedTokens, 0);
+    assert.notEqual(verifier.verify(token), handshake, 'verified again');
+    const remembered = verifier.verify(token, { remember: true });
+    assert.equal(verifier.verify(token), remembered, 'a later handshake with the same token hits');
   });
 
   it('never remembers a refused token', () => {
     const { verifier } = verifierAt(Math.floor(Date.now() / 1000));
     const expired = signAccessToken(secret, subject, { expiresInSeconds: -10 });
-    assert.equal(reason(() => verifier.verify(expired)), 'expired');
-    assert.equal(reason(() => verifier.verify('not.a.jwt')), 'malformed');
+    assert.equal(reason(() => verifier.verify(expired, { remember: true })), 'expired');
+    assert.equal(reason(() => verifier.verify('not.a.jwt', { remember: true })), 'malformed');
     assert.equal(verifier.cachedTokens, 0);
   });
 });

@@ -54,11 +54,18 @@ export function secretKey(secret: string): KeyObject {
 }
 
 /**
- * How many verified tokens are remembered. A service publishing with one token, or a client
- * reconnecting with the token it already used, skips the HMAC and the claims check (≈ 12 % of
- * a publish request's CPU here); a bounded LRU keeps a storm of new tokens from growing it.
+ * How many verified tokens are remembered. Callers of the HTTP API send one token with many
+ * requests (a service publishing events, the app before it opens its socket with the same token):
+ * remembered, it skips the HMAC and the claims check, ≈ 40 % of a publish request's CPU here.
+ * Handshakes read the cache but do not fill it: a socket shows its token once, and a reconnect
+ * storm of new tokens would pay an eviction per handshake.
  */
 export const VERIFIED_TOKENS_CACHED = 1024;
+
+export interface VerifyOptions {
+  /** Remember the token once verified (see VERIFIED_TOKENS_CACHED). */
+  readonly remember?: boolean;
+}
 
 export class TokenVerifier {
   private readonly key: KeyObject;
@@ -83,8 +90,8 @@ export class TokenVerifier {
    * The token's claims when it is valid and its session has not ended; throws (or rejects) with an
    * AuthFailure. Synchronous unless the session check is not: every handshake comes through here.
    */
-  authenticate(token: string | undefined): Claims | Promise<Claims> {
-    const claims = this.verify(token);
+  authenticate(token: string | undefined, options: VerifyOptions = {}): Claims | Promise<Claims> {
+    const claims = this.verify(token, options);
     if (claims.sessionId === undefined) return claims;
     const revoked = this.isSessionRevoked(claims.sessionId);
     const decide = (isRevoked: boolean): Claims => {
@@ -95,7 +102,7 @@ export class TokenVerifier {
   }
 
   /** Checks signature, algorithm, expiry and claims (not revocation: see `authenticate`); throws an AuthFailure. */
-  verify(token: string | undefined): Claims {
+  verify(token: string | undefined, { remember = false }: VerifyOptions = {}): Claims {
     if (!token) throw new AuthFailure('missing');
     // The same string was verified with this key: only its expiry can have changed since.
     // jsonwebtoken's rule, without clock tolerance: expired from the second `exp` on.
@@ -112,7 +119,7 @@ export class TokenVerifier {
     if (!parsed.success) throw new AuthFailure('invalid_claims');
     const { sid, ...rest } = parsed.data;
     const claims: Claims = Object.freeze(sid === undefined ? rest : { ...rest, sessionId: sid });
-    this.verified.set(token, claims);
+    if (remember) this.verified.set(token, claims);
     return claims;
   }
 }

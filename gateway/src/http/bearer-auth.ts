@@ -13,7 +13,7 @@ export function requireBearer(verifier: TokenVerifier, metrics: GatewayMetrics, 
   return async (ctx, next) => {
     const [scheme, token] = ctx.get('authorization').split(' ');
     try {
-      ctx.state.claims = await verifier.authenticate(scheme?.toLowerCase() === 'bearer' ? token : undefined);
+      ctx.state.claims = await verifier.authenticate(scheme?.toLowerCase() === 'bearer' ? token : undefined, { remember: true });
     } catch (error) {
       if (!(error instanceof AuthFailure)) throw error;
       metrics.authFailures.inc({ reason: error.reason });
