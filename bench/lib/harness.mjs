@@ -52,7 +52,7 @@ export async function startServer(kind, { secret, env = {} } = {}) {
   const extra = process.env.BENCH_SERVER_NODE_ARGS ? process.env.BENCH_SERVER_NODE_ARGS.split(' ') : []; // e.g. --cpu-prof
   const child = spawn(process.execPath, ['--expose-gc', ...extra, '--import', PROBE, ...spec.args], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', JWT_SECRET: secret, BARE_PUBLISH_COST_US: process.env.BARE_PUBLISH_COST_US ?? '0', ...env },
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', JWT_SECRET: secret, ...env },
     // Logs go to a file, as in production: a pipe the orchestrator drains late would block
     // pino's synchronous writes (sonic-boom sleeps 100 ms on EAGAIN) and show up as latency.
     stdio: ['ignore', logFd, logFd, 'ipc'],

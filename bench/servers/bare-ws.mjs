@@ -8,14 +8,6 @@ import { WebSocketServer, WebSocket, Sender } from 'ws';
 import { readJson, roomEvent } from '../lib/envelope.mjs';
 
 const rooms = new Map();
-// Diagnostic only (BARE_PUBLISH_COST_US): burn this much CPU per publish, to see how the cost of the
-// publish request alone changes the CPU per delivery (the event rate changes how loopback writes cost).
-const publishCostUs = Number(process.env.BARE_PUBLISH_COST_US ?? 0);
-function burn() {
-  if (publishCostUs <= 0) return;
-  const until = process.hrtime.bigint() + BigInt(publishCostUs * 1000);
-  while (process.hrtime.bigint() < until);
-}
 let sequence = 0;
 
 function join(ws, room) {
@@ -50,7 +42,6 @@ const server = createServer(async (req, res) => {
     try {
       const request = await readJson(req);
       const id = String(++sequence);
-      burn();
       broadcast(request.room, roomEvent(request, id));
       res.writeHead(202, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ id }));
