@@ -236,7 +236,7 @@ async function runOnce(kind, repeat) {
     ];
     // The publish path warmed right before it is measured, so that (3) measures it optimized, not
     // its tier-up: the gateway's (Koa, JWT, validation, logging) takes ~2,000 requests to settle,
-    // and the forced GCs of the memory phase flush the bytecode of code that sat idle meanwhile.
+    // and the same warm-up made before the connection and memory phases did not hold through them.
     for (let i = 0; i < (quick ? 20 : 2000); i++) await publisher.post('user:nobody');
     // What one publish costs the server before any delivery: POSTs to a room nobody is in.
     {
