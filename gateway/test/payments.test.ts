@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { connect } from './support/client.ts';
-import { ADMIN, ALICE, BOB, body, startTestGateway, VENDOR, type TestGateway } from './support/gateway.ts';
+import { ADMIN, ALICE, BOB, body, callApi, startTestGateway, VENDOR, type TestGateway } from './support/gateway.ts';
 
 interface PaymentBody {
   paymentId: string;
@@ -13,17 +13,10 @@ interface PaymentBody {
   description: string;
 }
 
-const call = (gateway: TestGateway, method: string, path: string, token: string, json?: unknown) =>
-  fetch(`${gateway.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(json !== undefined && { 'content-type': 'application/json' }) },
-    ...(json !== undefined && { body: JSON.stringify(json) }),
-  });
-
 describe('payments API', () => {
   let gateway: TestGateway;
   const create = async (token: string, json: unknown = { amount: '12.50', currency: 'EUR', description: 'Coffee beans' }) => {
-    const response = await call(gateway, 'POST', '/api/payments', token, json);
+    const response = await callApi(gateway, 'POST', '/api/payments', token, json);
     assert.equal(response.status, 201);
     return (await response.json()) as PaymentBody;
   };
@@ -53,20 +46,20 @@ describe('payments API', () => {
     const mine = await create(gateway.token(ALICE));
     const theirs = await create(gateway.token(BOB));
     const list = async (token: string) =>
-      ((await (await call(gateway, 'GET', '/api/payments', token)).json()) as { payments: PaymentBody[] }).payments.map((p) => p.paymentId);
+      ((await (await callApi(gateway, 'GET', '/api/payments', token)).json()) as { payments: PaymentBody[] }).payments.map((p) => p.paymentId);
     assert.ok((await list(gateway.token(ADMIN))).includes(mine.paymentId));
     assert.ok((await list(gateway.token(ADMIN))).includes(theirs.paymentId));
     assert.ok((await list(gateway.token(ALICE))).includes(mine.paymentId));
     assert.ok(!(await list(gateway.token(ALICE))).includes(theirs.paymentId));
     assert.deepEqual(await list(gateway.token(VENDOR)), []);
-    assert.equal((await call(gateway, 'GET', '/api/payments', 'nope')).status, 401);
+    assert.equal((await callApi(gateway, 'GET', '/api/payments', 'nope')).status, 401);
   });
 
   it('lets admins move a payment along the state machine; each step reaches the owner, terminal ones with a notification', async () => {
     const payment = await create(gateway.token(ALICE));
     const alice = await connect(gateway.wsUrl, gateway.token(ALICE));
     for (const status of ['processing', 'completed', 'refunded']) {
-      const response = await call(gateway, 'PATCH', `/api/payments/${payment.paymentId}`, gateway.token(ADMIN), { status });
+      const response = await callApi(gateway, 'PATCH', `/api/payments/${payment.paymentId}`, gateway.token(ADMIN), { status });
       assert.equal(response.status, 200);
       assert.equal(((await response.json()) as PaymentBody).status, status);
       const event = await alice.next('payment:updated');
@@ -81,16 +74,16 @@ describe('payments API', () => {
 
   it('answers an illegal transition with 409, an unknown payment with 404, a non-admin with 403', async () => {
     const payment = await create(gateway.token(ALICE));
-    const illegal = await call(gateway, 'PATCH', `/api/payments/${payment.paymentId}`, gateway.token(ADMIN), { status: 'completed' });
+    const illegal = await callApi(gateway, 'PATCH', `/api/payments/${payment.paymentId}`, gateway.token(ADMIN), { status: 'completed' });
     assert.equal(illegal.status, 409);
     assert.deepEqual(await body(illegal), { error: { code: 'CONFLICT', message: 'cannot move a payment from pending to completed' } });
-    assert.equal((await call(gateway, 'PATCH', '/api/payments/pay_nope', gateway.token(ADMIN), { status: 'processing' })).status, 404);
-    assert.equal((await call(gateway, 'PATCH', `/api/payments/${payment.paymentId}`, gateway.token(ALICE), { status: 'processing' })).status, 403);
+    assert.equal((await callApi(gateway, 'PATCH', '/api/payments/pay_nope', gateway.token(ADMIN), { status: 'processing' })).status, 404);
+    assert.equal((await callApi(gateway, 'PATCH', `/api/payments/${payment.paymentId}`, gateway.token(ALICE), { status: 'processing' })).status, 403);
   });
 
   it('lets only customers create payments', async () => {
-    assert.equal((await call(gateway, 'POST', '/api/payments', gateway.token(ADMIN), { amount: '1.00', currency: 'EUR', description: 'x' })).status, 403);
-    assert.equal((await call(gateway, 'POST', '/api/payments', gateway.token(VENDOR), { amount: '1.00', currency: 'EUR', description: 'x' })).status, 403);
+    assert.equal((await callApi(gateway, 'POST', '/api/payments', gateway.token(ADMIN), { amount: '1.00', currency: 'EUR', description: 'x' })).status, 403);
+    assert.equal((await callApi(gateway, 'POST', '/api/payments', gateway.token(VENDOR), { amount: '1.00', currency: 'EUR', description: 'x' })).status, 403);
   });
 
   const badBodies: Array<[string, unknown, RegExp]> = [
@@ -108,8 +101,8 @@ describe('payments API', () => {
       const isStatus = typeof json === 'object' && json !== null && 'status' in json;
       const target = isStatus ? (await create(gateway.token(ALICE))).paymentId : '';
       const response = isStatus
-        ? await call(gateway, 'PATCH', `/api/payments/${target}`, gateway.token(ADMIN), json)
-        : await call(gateway, 'POST', '/api/payments', gateway.token(ALICE), json);
+        ? await callApi(gateway, 'PATCH', `/api/payments/${target}`, gateway.token(ADMIN), json)
+        : await callApi(gateway, 'POST', '/api/payments', gateway.token(ALICE), json);
       assert.equal(response.status, 400);
       assert.match((await body(response)).error?.message ?? '', message);
     });

@@ -8,14 +8,7 @@ import { before, describe, it } from 'node:test';
 import type { Payment } from '@payments-system/protocol';
 import { startRedis } from '../bus/redis-server.ts';
 import { connect } from '../support/client.ts';
-import { ADMIN, ALICE, startTestGateway, type TestGateway } from '../support/gateway.ts';
-
-const call = (gateway: TestGateway, method: string, path: string, token: string, json?: unknown) =>
-  fetch(`${gateway.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(json !== undefined && { 'content-type': 'application/json' }) },
-    ...(json !== undefined && { body: JSON.stringify(json) }),
-  });
+import { ADMIN, ALICE, callApi, startTestGateway, type TestGateway } from '../support/gateway.ts';
 
 describe('payments across two gateways on one Redis', () => {
   let a: TestGateway;
@@ -30,15 +23,15 @@ describe('payments across two gateways on one Redis', () => {
   it('creates on A, lists and moves on B; the owner on A and the admin on B see every step', async () => {
     const owner = await connect(a.wsUrl, a.token(ALICE));
     const admin = await connect(b.wsUrl, b.token(ADMIN));
-    const created = await call(a, 'POST', '/api/payments', a.token(ALICE), { amount: '20.00', currency: 'EUR', description: 'shared' });
+    const created = await callApi(a, 'POST', '/api/payments', a.token(ALICE), { amount: '20.00', currency: 'EUR', description: 'shared' });
     assert.equal(created.status, 201);
     const payment = (await created.json()) as Payment;
 
-    const listed = (await (await call(b, 'GET', '/api/payments', b.token(ADMIN))).json()) as { payments: Payment[] };
+    const listed = (await (await callApi(b, 'GET', '/api/payments', b.token(ADMIN))).json()) as { payments: Payment[] };
     assert.ok(listed.payments.some((p) => p.paymentId === payment.paymentId), 'B lists what A created');
-    const moved = await call(b, 'PATCH', `/api/payments/${payment.paymentId}`, b.token(ADMIN), { status: 'processing' });
+    const moved = await callApi(b, 'PATCH', `/api/payments/${payment.paymentId}`, b.token(ADMIN), { status: 'processing' });
     assert.equal(moved.status, 200);
-    const illegal = await call(a, 'PATCH', `/api/payments/${payment.paymentId}`, a.token(ADMIN), { status: 'processing' });
+    const illegal = await callApi(a, 'PATCH', `/api/payments/${payment.paymentId}`, a.token(ADMIN), { status: 'processing' });
     assert.equal(illegal.status, 409, 'A sees the status B set');
 
     for (const socket of [owner, admin]) {

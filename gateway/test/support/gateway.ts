@@ -38,12 +38,17 @@ export async function eventually(condition: () => boolean, what: string, timeout
   }
 }
 
-export async function publish(gateway: TestGateway, body: unknown, token = gateway.token(ADMIN)): Promise<Response> {
-  return fetch(`${gateway.url}/api/events`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify(body),
+/** One API request with a bearer token, and a JSON body when one is given. */
+export function callApi(gateway: TestGateway, method: string, path: string, token: string, json?: unknown): Promise<Response> {
+  return fetch(`${gateway.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(json !== undefined && { 'content-type': 'application/json' }) },
+    ...(json !== undefined && { body: JSON.stringify(json) }),
   });
+}
+
+export function publish(gateway: TestGateway, body: unknown, token = gateway.token(ADMIN)): Promise<Response> {
+  return callApi(gateway, 'POST', '/api/events', token, body);
 }
 
 /** The JSON bodies of the HTTP API, loosely typed for assertions. */
