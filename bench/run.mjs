@@ -41,6 +41,7 @@ const { values: flags } = parseArgs({
     events: { type: 'string' }, // isolated broadcasts per throughput phase
     'burst-size': { type: 'string' },
     bursts: { type: 'string' },
+    slices: { type: 'string' }, // each throughput phase alternates between the servers in this many slices
     'latency-seconds': { type: 'string' },
     hold: { type: 'boolean', default: false },
     'hold-only': { type: 'boolean', default: false },
@@ -61,6 +62,7 @@ const P = {
   events: Number(flags.events ?? (quick ? 5 : 0)), // 0: sized so each phase delivers ~1M frames
   burstSize: Number(flags['burst-size'] ?? 10),
   bursts: Number(flags.bursts ?? (quick ? 2 : 0)),
+  slices: Number(flags.slices ?? (quick ? 2 : 5)),
   latencySeconds: Number(flags['latency-seconds'] ?? (quick ? 0.5 : 8)),
   concurrency: quick ? 8 : 64,
   padding: 'x'.repeat(120), // a payments-sized event: ~260 bytes on the wire
@@ -102,9 +104,14 @@ async function waitForDeliveries(pool, expected, timeoutMs) {
   return received;
 }
 
-/** Server CPU per delivery and deliveries/s for one room size and one publishing pattern. */
-async function throughput(server, pool, publisher, room, roomSize, mode) {
-  const events = mode === 'isolated' ? P.events || Math.max(20, Math.round(1_000_000 / roomSize / 2)) : P.burstSize * (P.bursts || Math.max(2, Math.round(1_000_000 / roomSize / 2 / P.burstSize)));
+/** Events per throughput phase: sized so that each phase delivers about a million frames. */
+function phaseEvents(mode, roomSize) {
+  if (mode === 'isolated') return P.events || Math.max(20, Math.round(1_000_000 / roomSize / 2));
+  return P.burstSize * (P.bursts || Math.max(2, Math.round(1_000_000 / roomSize / 2 / P.burstSize)));
+}
+
+/** One slice of a throughput phase on one server: `events` published, every delivery awaited. */
+async function throughputSlice({ server, pool, publisher }, room, roomSize, mode, events) {
   await pool.all('reset', { sampleEvery: 1_000_000 });
   const cpu0 = await server.stats();
   const m0 = machineCpu();
@@ -116,20 +123,50 @@ async function throughput(server, pool, publisher, room, roomSize, mode) {
   }
   const expected = events * roomSize;
   const received = await waitForDeliveries(pool, expected, 120_000);
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const nanos = process.hrtime.bigint() - t0;
   const cpu1 = await server.stats();
-  const m1 = machineCpu();
-  return {
-    events,
-    deliveries: received,
-    lost: expected - received,
-    seconds,
-    cpuPerDeliveryUs: (cpu1.cpuMicros - cpu0.cpuMicros) / received,
-    userCpuPerDeliveryUs: (cpu1.userMicros - cpu0.userMicros) / received,
-    deliveriesPerSecond: received / seconds,
-    serverCores: (cpu1.cpuMicros - cpu0.cpuMicros) / 1e6 / seconds,
-    machineBusyCores: busyCores(m0, m1),
-  };
+  return { events, expected, received, nanos, cpuMicros: cpu1.cpuMicros - cpu0.cpuMicros, userMicros: cpu1.userMicros - cpu0.userMicros, m0, m1: machineCpu() };
+}
+
+/**
+ * Server CPU per delivery and deliveries/s for one room size and one publishing pattern, on
+ * every server of the repeat. The phase is cut into slices that alternate between the servers
+ * (gateway, bare, Socket.IO, gateway, ...), so that a change in the machine's background load
+ * (this is a shared VM) lands on all of them alike instead of on whichever ran at that moment.
+ */
+async function throughput(sessions, room, roomSize, mode) {
+  const events = phaseEvents(mode, roomSize);
+  const slices = Math.max(1, Math.min(P.slices, Math.floor(events / (mode === 'isolated' ? 1 : P.burstSize))));
+  const per = mode === 'isolated' ? Math.ceil(events / slices) : P.burstSize * Math.ceil(events / P.burstSize / slices);
+  const totals = new Map(sessions.map((session) => [session, []]));
+  for (let slice = 0; slice < slices; slice++) {
+    for (const session of sessions) totals.get(session).push(await throughputSlice(session, room, roomSize, mode, per));
+  }
+  return new Map(
+    sessions.map((session) => {
+      const parts = totals.get(session);
+      const sum = (key) => parts.reduce((s, part) => s + Number(part[key]), 0);
+      const received = sum('received');
+      const seconds = sum('nanos') / 1e9;
+      const cpuMicros = sum('cpuMicros');
+      const busy = parts.reduce((s, part) => s + busyCores(part.m0, part.m1) * Number(part.nanos), 0) / sum('nanos');
+      return [
+        session,
+        {
+          events: sum('events'),
+          slices,
+          deliveries: received,
+          lost: sum('expected') - received,
+          seconds,
+          cpuPerDeliveryUs: cpuMicros / received,
+          userCpuPerDeliveryUs: sum('userMicros') / received,
+          deliveriesPerSecond: received / seconds,
+          serverCores: cpuMicros / 1e6 / seconds,
+          machineBusyCores: busy,
+        },
+      ];
+    }),
+  );
 }
 
 /** Publish-to-receive latency at a fixed rate. */
@@ -174,11 +211,12 @@ async function latency(server, pool, publisher, room, roomSize, perSecond) {
   };
 }
 
-async function runOnce(kind, repeat) {
+/** One server under test with its own load-generator workers and publisher, warmed up. */
+async function open(kind, repeat) {
   const server = await startServer(kind, { secret });
   const pool = await startWorkers(P.workers);
   const publisher = new Publisher(server.url, kind === 'gateway' ? adminToken : undefined, P.padding);
-  const result = { kind, repeat, loadBefore: loadAverage() };
+  const session = { kind, server, pool, publisher, result: { kind, repeat, loadBefore: loadAverage() } };
   try {
     if (kind === 'gateway') {
       // Every worker signs every token up front (cheap), so any share of indices can connect untimed by signing.
@@ -191,91 +229,131 @@ async function runOnce(kind, repeat) {
     await waitForDeliveries(pool, 20 * warm, 10_000);
     await pool.all('close');
     await sleep(quick ? 200 : 1500);
-    const empty = await server.settledStats(quick ? 100 : 500);
+    session.empty = await server.settledStats(quick ? 100 : 500);
+  } catch (error) {
+    await close(session);
+    throw error;
+  }
+  return session;
+}
 
-    // (2) connection setup rate: rateN sockets, as fast as the load generator opens them.
-    let cpu0 = await server.stats();
-    const m0 = machineCpu();
-    let t0 = process.hrtime.bigint();
-    const first = await connectBatch(pool, server, 0, P.rateN, P.smallRoom);
-    const rateSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    let cpu1 = await server.stats();
-    result.connect = {
-      sockets: first.opened,
-      failed: first.failed,
-      seconds: rateSeconds,
-      perSecond: first.opened / rateSeconds,
-      serverCpuPerConnectionUs: (cpu1.cpuMicros - cpu0.cpuMicros) / first.opened,
-      serverUserCpuPerConnectionUs: (cpu1.userMicros - cpu0.userMicros) / first.opened,
-      machineBusyCores: busyCores(m0, machineCpu()),
-    };
-    log(`  ${kind}#${repeat} connect ${first.opened} in ${rateSeconds.toFixed(2)} s = ${result.connect.perSecond.toFixed(0)}/s, ${result.connect.serverCpuPerConnectionUs.toFixed(0)} µs server CPU each (user ${result.connect.serverUserCpuPerConnectionUs.toFixed(0)})`);
+async function close({ server, pool, publisher, result }) {
+  publisher.close();
+  await pool.all('close').catch(() => {});
+  await pool.stop();
+  await server.stop();
+  result.loadAfter = loadAverage();
+}
 
-    // (1) memory per idle connection at memoryN.
-    const second = await connectBatch(pool, server, P.rateN, P.memoryN - P.rateN, P.smallRoom);
-    await sleep(quick ? 200 : 2000);
-    const full = await server.settledStats(quick ? 100 : 500);
-    const sockets = first.opened + second.opened;
-    result.memory = {
-      sockets,
-      rssEmpty: empty.rss,
-      rssFull: full.rss,
-      bytesPerConnection: (full.rss - empty.rss) / sockets,
-      heapBytesPerConnection: (full.heapUsed - empty.heapUsed) / sockets,
-      fds: full.fds,
-    };
-    log(`  ${kind}#${repeat} memory ${(result.memory.bytesPerConnection / 1024).toFixed(2)} KiB/conn RSS (heap ${(result.memory.heapBytesPerConnection / 1024).toFixed(2)} KiB) at ${sockets}`);
-    // Back to rateN sockets: each worker closes the share of the second batch it opened last.
-    await Promise.all(pool.shares(P.rateN, P.memoryN - P.rateN).map(({ worker, count }) => worker.call('close', { count })));
-    await sleep(quick ? 200 : 1500);
+/** (2) connection setup rate: rateN sockets, as fast as the load generator opens them. */
+async function measureConnect({ kind, server, pool, result }, repeat) {
+  const cpu0 = await server.stats();
+  const m0 = machineCpu();
+  const t0 = process.hrtime.bigint();
+  const first = await connectBatch(pool, server, 0, P.rateN, P.smallRoom);
+  const rateSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu1 = await server.stats();
+  result.connect = {
+    sockets: first.opened,
+    failed: first.failed,
+    seconds: rateSeconds,
+    perSecond: first.opened / rateSeconds,
+    serverCpuPerConnectionUs: (cpu1.cpuMicros - cpu0.cpuMicros) / first.opened,
+    serverUserCpuPerConnectionUs: (cpu1.userMicros - cpu0.userMicros) / first.opened,
+    machineBusyCores: busyCores(m0, machineCpu()),
+  };
+  log(`  ${kind}#${repeat} connect ${first.opened} in ${rateSeconds.toFixed(2)} s = ${result.connect.perSecond.toFixed(0)}/s, ${result.connect.serverCpuPerConnectionUs.toFixed(0)} µs server CPU each (user ${result.connect.serverUserCpuPerConnectionUs.toFixed(0)})`);
+}
 
-    // (3) CPU per delivery and deliveries/s; (4) latency at sustainable rates.
-    const rooms = [
+/** (1) memory per idle connection at memoryN, then back to rateN sockets. */
+async function measureMemory({ kind, server, pool, result, empty }, repeat) {
+  const second = await connectBatch(pool, server, P.rateN, P.memoryN - P.rateN, P.smallRoom);
+  await sleep(quick ? 200 : 2000);
+  const full = await server.settledStats(quick ? 100 : 500);
+  const sockets = result.connect.sockets + second.opened;
+  result.memory = {
+    sockets,
+    rssEmpty: empty.rss,
+    rssFull: full.rss,
+    bytesPerConnection: (full.rss - empty.rss) / sockets,
+    heapBytesPerConnection: (full.heapUsed - empty.heapUsed) / sockets,
+    fds: full.fds,
+  };
+  log(`  ${kind}#${repeat} memory ${(result.memory.bytesPerConnection / 1024).toFixed(2)} KiB/conn RSS (heap ${(result.memory.heapBytesPerConnection / 1024).toFixed(2)} KiB) at ${sockets}`);
+  // Each worker closes the share of the second batch it opened last.
+  await Promise.all(pool.shares(P.rateN, P.memoryN - P.rateN).map(({ worker, count }) => worker.call('close', { count })));
+  await sleep(quick ? 200 : 1500);
+}
+
+/** What one publish costs the server before any delivery: POSTs to a room nobody is in. */
+async function measurePublish({ kind, server, publisher, result }, repeat) {
+  // Warmed right before it is measured, so that (3) measures the publish path optimized, not its
+  // tier-up: the gateway's (Koa, JWT, validation, logging) takes ~2,000 requests to settle, and
+  // the same warm-up made before the connection and memory phases did not hold through them.
+  for (let i = 0; i < (quick ? 20 : 2000); i++) await publisher.post('user:nobody');
+  const events = quick ? 20 : 1000;
+  const c0 = await server.stats();
+  for (let i = 0; i < events; i++) await publisher.post('user:nobody');
+  const c1 = await server.stats();
+  result.publish = { events, cpuPerPublishUs: (c1.cpuMicros - c0.cpuMicros) / events, userCpuPerPublishUs: (c1.userMicros - c0.userMicros) / events };
+  log(`  ${kind}#${repeat} publish to an empty room: ${result.publish.cpuPerPublishUs.toFixed(0)} µs server CPU each (user ${result.publish.userCpuPerPublishUs.toFixed(0)})`);
+}
+
+/**
+ * One repeat: every server up side by side, each with its own load generator, the phases run
+ * server after server (connection rate, memory, latency), and the throughput phases
+ * alternating between them in slices. The order of the servers rotates from repeat to repeat.
+ */
+async function runRepeat(repeat) {
+  const order = servers.map((_, i) => servers[(i + repeat - 1) % servers.length]);
+  const sessions = [];
+  try {
+    for (const kind of order) {
+      log(`${LABELS[kind]}, run ${repeat}/${P.repeats}: start and warm up`);
+      sessions.push(await open(kind, repeat));
+    }
+    for (const session of sessions) await measureConnect(session, repeat);
+    for (const session of sessions) await measureMemory(session, repeat);
+    for (const session of sessions) await measurePublish(session, repeat);
+
+    // (3) CPU per delivery and deliveries/s, the servers alternating slice by slice.
+    for (const session of sessions) session.result.throughput = {};
+    for (const [name, room, size] of [
       ['small', 'role:VENDOR', P.smallRoom],
       ['large', 'broadcast', P.rateN],
-    ];
-    // The publish path warmed right before it is measured, so that (3) measures it optimized, not
-    // its tier-up: the gateway's (Koa, JWT, validation, logging) takes ~2,000 requests to settle,
-    // and the same warm-up made before the connection and memory phases did not hold through them.
-    for (let i = 0; i < (quick ? 20 : 2000); i++) await publisher.post('user:nobody');
-    // What one publish costs the server before any delivery: POSTs to a room nobody is in.
-    {
-      const events = quick ? 20 : 1000;
-      const c0 = await server.stats();
-      for (let i = 0; i < events; i++) await publisher.post('user:nobody');
-      const c1 = await server.stats();
-      result.publish = { events, cpuPerPublishUs: (c1.cpuMicros - c0.cpuMicros) / events, userCpuPerPublishUs: (c1.userMicros - c0.userMicros) / events };
-      log(`  ${kind}#${repeat} publish to an empty room: ${result.publish.cpuPerPublishUs.toFixed(0)} µs server CPU each (user ${result.publish.userCpuPerPublishUs.toFixed(0)})`);
-    }
-    result.throughput = {};
-    for (const [name, room, size] of rooms) {
+    ]) {
       for (const mode of ['isolated', 'burst']) {
-        const r = await throughput(server, pool, publisher, room, size, mode);
-        // The fan-out alone: the same CPU minus what the publish requests cost (measured above).
-        r.fanOutCpuPerDeliveryUs = r.cpuPerDeliveryUs - (r.events * result.publish.cpuPerPublishUs) / r.deliveries;
-        result.throughput[`${name}-${mode}`] = { room, roomSize: size, ...r };
-        log(`  ${kind}#${repeat} ${mode} to ${size}: ${r.cpuPerDeliveryUs.toFixed(2)} µs/delivery (user ${r.userCpuPerDeliveryUs.toFixed(2)}), ${r.deliveriesPerSecond.toFixed(0)}/s, lost ${r.lost}, machine ${r.machineBusyCores.toFixed(2)} cores`);
+        const measured = await throughput(sessions, room, size, mode);
+        for (const { kind, result } of sessions) {
+          const r = measured.get(sessions.find((s) => s.kind === kind));
+          // The fan-out alone: the same CPU minus what the publish requests cost (measured above).
+          r.fanOutCpuPerDeliveryUs = r.cpuPerDeliveryUs - (r.events * result.publish.cpuPerPublishUs) / r.deliveries;
+          result.throughput[`${name}-${mode}`] = { room, roomSize: size, ...r };
+          log(`  ${kind}#${repeat} ${mode} to ${size}: ${r.cpuPerDeliveryUs.toFixed(2)} µs/delivery (user ${r.userCpuPerDeliveryUs.toFixed(2)}), ${r.deliveriesPerSecond.toFixed(0)}/s, lost ${r.lost}, machine ${r.machineBusyCores.toFixed(2)} cores`);
+        }
       }
     }
-    result.latency = {};
-    for (const [name, room, size, rate] of [
-      ['small', 'role:VENDOR', P.smallRoom, 20],
-      ['large', 'broadcast', P.rateN, 2],
-    ]) {
-      const r = await latency(server, pool, publisher, room, size, rate);
-      result.latency[name] = r;
-      log(`  ${kind}#${repeat} latency ${rate}/s to ${size}: p50 ${r.p50.toFixed(2)} p95 ${r.p95.toFixed(2)} p99 ${r.p99.toFixed(2)} ms (server event loop blocked ≤ ${r.serverLoopDelayMaxMs?.toFixed(0)} ms, machine ${r.machineBusyCores.toFixed(2)} cores busy)`);
+
+    // (4) latency at sustainable rates.
+    for (const session of sessions) {
+      const { kind, server, pool, publisher, result } = session;
+      result.latency = {};
+      for (const [name, room, size, rate] of [
+        ['small', 'role:VENDOR', P.smallRoom, 20],
+        ['large', 'broadcast', P.rateN, 2],
+      ]) {
+        const r = await latency(server, pool, publisher, room, size, rate);
+        result.latency[name] = r;
+        log(`  ${kind}#${repeat} latency ${rate}/s to ${size}: p50 ${r.p50.toFixed(2)} p95 ${r.p95.toFixed(2)} p99 ${r.p99.toFixed(2)} ms (server event loop blocked ≤ ${r.serverLoopDelayMaxMs?.toFixed(0)} ms, machine ${r.machineBusyCores.toFixed(2)} cores busy)`);
+      }
+      const counts = await pool.all('count');
+      result.unexpectedCloses = counts.reduce((s, c) => s + c.unexpectedCloses, 0);
     }
-    const counts = await pool.all('count');
-    result.unexpectedCloses = counts.reduce((s, c) => s + c.unexpectedCloses, 0);
   } finally {
-    publisher.close();
-    await pool.all('close').catch(() => {});
-    await pool.stop();
-    await server.stop();
+    for (const session of sessions) await close(session);
   }
-  result.loadAfter = loadAverage();
-  return result;
+  // In the order of --servers, whatever order they ran in.
+  return servers.map((kind) => sessions.find((s) => s.kind === kind).result);
 }
 
 async function main() {
@@ -293,13 +371,7 @@ async function main() {
   machine.gateway = flags.gateway;
   const runs = [];
   if (!flags['hold-only']) {
-    for (let repeat = 1; repeat <= P.repeats; repeat++) {
-      // Interleave servers in each repeat so background load hits all of them alike.
-      for (const kind of servers) {
-        log(`${LABELS[kind]}, run ${repeat}/${P.repeats}`);
-        runs.push(await runOnce(kind, repeat));
-      }
-    }
+    for (let repeat = 1; repeat <= P.repeats; repeat++) runs.push(...(await runRepeat(repeat)));
   }
   let hold;
   if (flags.hold || flags['hold-only']) {
