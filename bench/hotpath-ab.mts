@@ -1,7 +1,8 @@
 /**
  * A/B of the broadcast hot path in one process, on the same sockets, alternating:
  *   A: the previous broadcaster (one `ws.send(frame)` per recipient: `ws` frames each send),
- *   B: the current `Broadcaster` (frame once, raw writes, cork/uncork per turn for bursts).
+ *   B: the current `Broadcaster` (frame once, raw writes, cork/uncork per turn for bursts),
+ *   C: the loop of the bare-ws baseline (bench/servers/bare-ws.mjs) over the same sockets.
  * Server: an in-process `ws` server whose sockets sit in a RoomRegistry like the gateway's.
  * Clients: the benchmark's load-generator workers (separate processes). CPU is this process's
  * own `process.cpuUsage()` over each phase ÷ deliveries.
@@ -10,6 +11,7 @@
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import * as wsLib from 'ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Room, RoomEvent } from '@payments-system/protocol';
 import { Broadcaster } from '../gateway/src/realtime/broadcaster.ts';
@@ -42,11 +44,28 @@ class PreviousBroadcaster {
   }
 }
 
+/** The bare-ws baseline's broadcast: frame once, `_socket.write` to every open member. */
+const { Sender } = wsLib as unknown as { Sender: { frame(data: Buffer, options: object): Buffer[] } };
+const TEXT_FRAME = { fin: true, opcode: 1, mask: false, readOnly: false, rsv1: false };
+function bareBroadcast(members: ReadonlySet<WebSocket>, event: RoomEvent): number {
+  const [header, body] = Sender.frame(Buffer.from(JSON.stringify(event)), TEXT_FRAME) as [Buffer, Buffer];
+  const frame = Buffer.concat([header, body]);
+  let delivered = 0;
+  for (const socket of members) {
+    if (socket.readyState !== WebSocket.OPEN) continue;
+    (socket as unknown as { _socket: { write(data: Buffer): boolean } })._socket.write(frame);
+    delivered++;
+  }
+  return delivered;
+}
+
 const rooms = new RoomRegistry();
+const bareMembers = new Set<WebSocket>();
 const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, clientTracking: false });
 await once(wss, 'listening');
 wss.on('connection', (ws) => {
   rooms.join({ socket: ws, rooms: new Set() } as unknown as Connection, ROOM);
+  bareMembers.add(ws);
 });
 const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
 
@@ -91,10 +110,12 @@ const record = (key: string, value: number) => (results[key] ??= []).push(value)
 const variants = {
   'A previous': (e: RoomEvent) => previous.deliver(ROOM, e),
   'B current': (e: RoomEvent) => current.deliver(ROOM, e),
+  'C bare ws loop': (e: RoomEvent) => bareBroadcast(bareMembers, e),
 };
 const events = Math.max(50, Math.round(200_000 / sockets));
 for (let round = 0; round < rounds; round++) {
-  const order = round % 2 ? (['B current', 'A previous'] as const) : (['A previous', 'B current'] as const);
+  const names = Object.keys(variants) as (keyof typeof variants)[];
+  const order = round % 2 ? [...names].reverse() : names;
   for (const name of order) {
     record(`${name}, isolated`, await phase(variants[name], events, 1));
     record(`${name}, bursts of 10`, await phase(variants[name], events, 10));
@@ -102,10 +123,11 @@ for (let round = 0; round < rounds; round++) {
 }
 console.log(`server CPU per delivery (µs), ${sockets} sockets, ${rounds} alternating rounds, median (min–max):`);
 for (const [key, values] of Object.entries(results).sort()) {
-  console.log(`  ${key.padEnd(26)} ${median(values).toFixed(2)} (${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)})`);
+  console.log(`  ${key.padEnd(30)} ${median(values).toFixed(2)} (${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)})`);
 }
 for (const mode of ['isolated', 'bursts of 10']) {
-  console.log(`  B ÷ A, ${mode}: ${(median(results[`B current, ${mode}`]!) / median(results[`A previous, ${mode}`]!)).toFixed(2)}`);
+  const ratio = (b: string, a: string) => (median(results[`${b}, ${mode}`]!) / median(results[`${a}, ${mode}`]!)).toFixed(2);
+  console.log(`  B ÷ A, ${mode}: ${ratio('B current', 'A previous')}; B ÷ C: ${ratio('B current', 'C bare ws loop')}`);
 }
 await pool.all('close');
 await pool.stop();
