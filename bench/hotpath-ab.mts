@@ -3,11 +3,13 @@
  *   A: the previous broadcaster (one `ws.send(frame)` per recipient: `ws` frames each send),
  *   B: the current `Broadcaster` (frame once, raw writes, cork/uncork per turn for bursts),
  *   C: the loop of the bare-ws baseline (bench/servers/bare-ws.mjs) over the same sockets.
- * Server: an in-process `ws` server whose sockets sit in a RoomRegistry like the gateway's.
+ * Server: an in-process `ws` server whose sockets sit in a RoomRegistry like the gateway's. With
+ * `gateway-objects`, its sockets are the gateway's `GatewaySocket`s, each with a real `Connection` in
+ * three rooms (user, role, broadcast), as the hub makes them.
  * Clients: the benchmark's load-generator workers (separate processes). CPU is this process's
  * own `process.cpuUsage()` over each phase ÷ deliveries.
  *
- *   node --import tsx bench/hotpath-ab.mts [sockets=1000] [rounds=5]
+ *   node --import tsx bench/hotpath-ab.mts [sockets=1000] [rounds=5] [gateway-objects]
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
@@ -15,17 +17,19 @@ import * as wsLib from 'ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Room, RoomEvent } from '@payments-system/protocol';
 import { Broadcaster } from '../gateway/src/realtime/broadcaster.ts';
-import type { Connection } from '../gateway/src/realtime/connection.ts';
+import type { Claims } from '../gateway/src/auth/tokens.ts';
+import { Connection, GatewaySocket, type ConnectionOwner } from '../gateway/src/realtime/connection.ts';
 import { RoomRegistry } from '../gateway/src/realtime/room-registry.ts';
 // @ts-expect-error: plain JS module of the benchmark
 import { SourceAddresses, median, sleep, startWorkers } from './lib/harness.mjs';
 
 const sockets = Number(process.argv[2] ?? 1000);
 const rounds = Number(process.argv[3] ?? 5);
+const gatewayObjects = process.argv[4] === 'gateway-objects';
 const ROOM = 'broadcast' as Room;
 const MAX_BUFFERED = 1024 * 1024;
 
-/** The broadcaster as it was before this change (commit 948c7df^): `ws.send` per recipient. */
+/** The broadcaster as it was before commit 948c7df (`ws.send` per recipient), over rooms that now hold sockets. */
 class PreviousBroadcaster {
   constructor(private readonly rooms: RoomRegistry) {}
   deliver(room: Room, event: RoomEvent): number {
@@ -33,8 +37,7 @@ class PreviousBroadcaster {
     if (!members) return 0;
     const frame = Buffer.from(JSON.stringify(event));
     let delivered = 0;
-    for (const connection of members) {
-      const socket = connection.socket;
+    for (const socket of members) {
       if (socket.readyState !== WebSocket.OPEN) continue;
       if (socket.bufferedAmount + frame.length > MAX_BUFFERED) continue;
       socket.send(frame, { binary: false });
@@ -61,10 +64,23 @@ function bareBroadcast(members: ReadonlySet<WebSocket>, event: RoomEvent): numbe
 
 const rooms = new RoomRegistry();
 const bareMembers = new Set<WebSocket>();
-const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, clientTracking: false });
+const wss = new WebSocketServer({
+  host: '127.0.0.1',
+  port: 0,
+  perMessageDeflate: false,
+  clientTracking: false,
+  ...(gatewayObjects && { WebSocket: GatewaySocket }),
+});
 await once(wss, 'listening');
+const owner: ConnectionOwner = { logger: undefined as never, handleFrame() {}, release() {} };
+const claims: Claims = { userId: 'bench_user', email: 'user@bench.test', role: 'VENDOR', exp: 2_000_000_000 };
+let accepted = 0;
 wss.on('connection', (ws) => {
-  rooms.join({ socket: ws, rooms: new Set() } as unknown as Connection, ROOM);
+  if (gatewayObjects) {
+    const socket = ws as GatewaySocket;
+    socket.connection = new Connection(owner, String(++accepted), socket, claims, 10, Date.now());
+    for (const room of [`user:u${accepted}`, 'role:VENDOR', ROOM] as Room[]) rooms.join(socket.connection, room);
+  } else rooms.join({ socket: ws, rooms: new Set() } as unknown as Connection, ROOM);
   bareMembers.add(ws);
 });
 const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
@@ -121,7 +137,7 @@ for (let round = 0; round < rounds; round++) {
     record(`${name}, bursts of 10`, await phase(variants[name], events, 10));
   }
 }
-console.log(`server CPU per delivery (µs), ${sockets} sockets, ${rounds} alternating rounds, median (min–max):`);
+console.log(`server CPU per delivery (µs), ${sockets} sockets${gatewayObjects ? ' (gateway objects)' : ''}, ${rounds} alternating rounds, median (min–max):`);
 for (const [key, values] of Object.entries(results).sort()) {
   console.log(`  ${key.padEnd(30)} ${median(values).toFixed(2)} (${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)})`);
 }

@@ -2,20 +2,23 @@
  * Delivers room events to the sockets in a room: the hot path.
  *
  * - The event is serialized once and framed once (`textFrame`); every open member gets the
- *   same bytes written straight to its TCP socket. Per recipient there is a state check, a
- *   backlog check and one write: no closure, no buffer, no `ws` framing.
+ *   same bytes written straight to its TCP socket. Per recipient there is a state check and one
+ *   write: no closure, no buffer, no `ws` framing.
  * - Coalescing: when several events reach the broadcaster in one turn of the event loop (a
  *   burst), each recipient's TCP socket is corked on its second frame and all are uncorked
  *   together at the end of the turn (`setImmediate`), so each socket gets one `writev` for the
  *   whole burst instead of one write per event. After a turn with a burst, the next turn corks
  *   from its first event; an isolated event is written directly, without cork bookkeeping.
  * - Slow consumers: a member whose unsent bytes (`bufferedAmount`: the TCP socket's write
- *   queue, corked frames included) would pass `maxBufferedBytes` gets no more frames and is
- *   reported once to `onSlowConsumer` (the hub closes it with 4008). `ws` stops writing to a
- *   closing socket, and destroys it when the close handshake cannot complete, which releases
- *   its backlog.
+ *   queue, corked frames included) pass `maxBufferedBytes` once a frame is queued is reported
+ *   to `onSlowConsumer` (the hub closes it with 4008), so a backlog never exceeds the bound by
+ *   more than one frame. The backlog is read only when `write` says it has reached the socket's
+ *   high-water mark (16 KiB), which a bound at or above that mark makes exact; a smaller bound
+ *   is checked after every write. `ws` stops writing to a closing socket, and destroys it when
+ *   the close handshake cannot complete, which releases its backlog.
  */
 import type { Socket } from 'node:net';
+import { getDefaultHighWaterMark } from 'node:stream';
 import { WebSocket } from 'ws';
 import type { Room, RoomEvent } from '@payments-system/protocol';
 import type { Connection } from './connection.ts';
@@ -37,12 +40,16 @@ export class Broadcaster {
   private eventsThisTurn = 0;
   /** The previous turn was a burst: cork from the first event of this one. */
   private corkFromFirst = false;
+  /** The bound is below the high-water mark, so `write` returning true does not clear a socket. */
+  private readonly checkEveryWrite: boolean;
 
   constructor(
     private readonly rooms: RoomRegistry,
     private readonly maxBufferedBytes: number,
     private readonly onSlowConsumer: (connection: Connection) => void,
-  ) {}
+  ) {
+    this.checkEveryWrite = maxBufferedBytes < getDefaultHighWaterMark(false);
+  }
 
   deliver(room: Room, event: RoomEvent): DeliveryReport {
     const members = this.rooms.members(room);
@@ -50,26 +57,22 @@ export class Broadcaster {
     const frame = textFrame(JSON.stringify(event));
     const cork = this.corkFromFirst || this.eventsThisTurn > 0;
     if (this.eventsThisTurn++ === 0) setImmediate(this.endTurn);
-    // Over the bound once this frame is queued.
-    const limit = this.maxBufferedBytes - frame.length;
-    const corked = this.corked;
+    const { corked, maxBufferedBytes, checkEveryWrite } = this;
     let delivered = 0;
     let slowConsumers = 0;
-    for (const connection of members) {
-      const socket = connection.socket;
+    for (const socket of members) {
       if (socket.readyState !== OPEN) continue;
       const raw = rawSocket(socket);
       if (raw === undefined) continue;
-      if (raw.writableLength > limit) {
-        slowConsumers++;
-        this.onSlowConsumer(connection);
-        continue;
-      }
       if (cork && raw.writableCorked === 0) {
         raw.cork();
         corked.push(raw);
       }
-      raw.write(frame);
+      if ((!raw.write(frame) || checkEveryWrite) && raw.writableLength > maxBufferedBytes) {
+        slowConsumers++;
+        this.onSlowConsumer(socket.connection);
+        continue;
+      }
       delivered++;
     }
     return { delivered, slowConsumers };
