@@ -212,7 +212,7 @@ async function latency(server, pool, publisher, room, roomSize, perSecond) {
 }
 
 /** One server under test with its own load-generator workers and publisher, warmed up. */
-async function open(kind, repeat) {
+async function openSession(kind, repeat) {
   const server = await startServer(kind, { secret });
   const pool = await startWorkers(P.workers);
   const publisher = new Publisher(server.url, kind === 'gateway' ? adminToken : undefined, P.padding);
@@ -231,13 +231,13 @@ async function open(kind, repeat) {
     await sleep(quick ? 200 : 1500);
     session.empty = await server.settledStats(quick ? 100 : 500);
   } catch (error) {
-    await close(session);
+    await closeSession(session);
     throw error;
   }
   return session;
 }
 
-async function close({ server, pool, publisher, result }) {
+async function closeSession({ server, pool, publisher, result }) {
   publisher.close();
   await pool.all('close').catch(() => {});
   await pool.stop();
@@ -310,7 +310,7 @@ async function runRepeat(repeat) {
   try {
     for (const kind of order) {
       log(`${LABELS[kind]}, run ${repeat}/${P.repeats}: start and warm up`);
-      sessions.push(await open(kind, repeat));
+      sessions.push(await openSession(kind, repeat));
     }
     for (const session of sessions) await measureConnect(session, repeat);
     for (const session of sessions) await measureMemory(session, repeat);
@@ -324,8 +324,9 @@ async function runRepeat(repeat) {
     ]) {
       for (const mode of ['isolated', 'burst']) {
         const measured = await throughput(sessions, room, size, mode);
-        for (const { kind, result } of sessions) {
-          const r = measured.get(sessions.find((s) => s.kind === kind));
+        for (const session of sessions) {
+          const { kind, result } = session;
+          const r = measured.get(session);
           // The fan-out alone: the same CPU minus what the publish requests cost (measured above).
           r.fanOutCpuPerDeliveryUs = r.cpuPerDeliveryUs - (r.events * result.publish.cpuPerPublishUs) / r.deliveries;
           result.throughput[`${name}-${mode}`] = { room, roomSize: size, ...r };
@@ -350,7 +351,7 @@ async function runRepeat(repeat) {
       result.unexpectedCloses = counts.reduce((s, c) => s + c.unexpectedCloses, 0);
     }
   } finally {
-    for (const session of sessions) await close(session);
+    for (const session of sessions) await closeSession(session);
   }
   // In the order of --servers, whatever order they ran in.
   return servers.map((kind) => sessions.find((s) => s.kind === kind).result);
