@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `npm run bench`: the gateway against a bare `ws` server and Socket.IO 4, with one load
-// generator (several worker processes, several loopback source addresses). Prints a table of
-// absolute figures and ratios, writes JSON and an SVG chart under bench/results/.
+// `npm run bench`: the gateway against a bare `ws` server and Socket.IO 4, side by side, each
+// driven by its own instance of one load generator (worker processes on several loopback source
+// addresses). Prints a table of absolute figures and ratios, writes JSON and an SVG chart under
+// bench/results/.
 // See docs/benchmarks.md for what each figure means and how it is measured.
 import { mkdirSync, writeFileSync, copyFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
