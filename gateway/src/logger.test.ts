@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { createLogger, REDACTED_PATHS } from './logger.ts';
 
@@ -49,5 +51,28 @@ describe('createLogger', () => {
     logger.info(fields, 'event delivered');
     assert.deepEqual({ eventId: lines[0]?.['eventId'], room: lines[0]?.['room'], delivered: lines[0]?.['delivered'] }, fields);
     assert.ok(REDACTED_PATHS.every((path) => !path.includes('*')), 'wildcard paths make every line walk the whole object');
+  });
+});
+
+describe('createLogger to standard output', () => {
+  it('has written every line by the time the call returns: a process killed right after loses none', async () => {
+    // SIGKILL, like an OOM kill, runs no exit handler: only lines already handed to the kernel survive.
+    const lines = 200;
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '--eval', `
+        import { createLogger } from ${JSON.stringify(new URL('./logger.ts', import.meta.url).href)};
+        const logger = createLogger('info');
+        for (let i = 0; i < ${lines}; i++) logger.info({ i }, 'line');
+        process.kill(process.pid, 'SIGKILL');
+      `],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    const [, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
+    assert.equal(signal, 'SIGKILL');
+    const written = output.split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { i: number }).i);
+    assert.deepEqual(written, Array.from({ length: lines }, (_, i) => i));
   });
 });
