@@ -28,6 +28,7 @@ it('runs the whole benchmark with tiny N and writes the table, JSON and chart', 
   for (const kind of ['gateway', 'bare', 'sio']) {
     const figures = report.summary.figures[kind]!;
     assert.ok(figures['connPerSec']!.median > 0, `${kind} opened sockets`);
+    assert.ok(figures['connClientCpuUs']!.median > 0, `${kind}: the load generator's CPU per connection was measured`);
     assert.ok(figures['cpu-small-isolated']!.median > 0, `${kind} delivered`);
     assert.ok(Number.isFinite(figures['lat-large-p99']!.median), `${kind} measured latency`);
   }

@@ -249,11 +249,13 @@ async function closeSession({ server, pool, publisher, result }) {
 /** (2) connection setup rate: rateN sockets, as fast as the load generator opens them. */
 async function measureConnect({ kind, server, pool, result }, repeat) {
   const cpu0 = await server.stats();
+  const client0 = await pool.cpuMicros();
   const m0 = machineCpu();
   const t0 = process.hrtime.bigint();
   const first = await connectBatch(pool, server, 0, P.rateN, P.smallRoom);
   const rateSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu1 = await server.stats();
+  const client1 = await pool.cpuMicros();
   result.connect = {
     sockets: first.opened,
     failed: first.failed,
@@ -261,9 +263,11 @@ async function measureConnect({ kind, server, pool, result }, repeat) {
     perSecond: first.opened / rateSeconds,
     serverCpuPerConnectionUs: (cpu1.cpuMicros - cpu0.cpuMicros) / first.opened,
     serverUserCpuPerConnectionUs: (cpu1.userMicros - cpu0.userMicros) / first.opened,
+    // The clients share the two cores with the server: the rate depends on their cost as much as on its.
+    loadGenCpuPerConnectionUs: (client1 - client0) / first.opened,
     machineBusyCores: busyCores(m0, machineCpu()),
   };
-  log(`  ${kind}#${repeat} connect ${first.opened} in ${rateSeconds.toFixed(2)} s = ${result.connect.perSecond.toFixed(0)}/s, ${result.connect.serverCpuPerConnectionUs.toFixed(0)} µs server CPU each (user ${result.connect.serverUserCpuPerConnectionUs.toFixed(0)})`);
+  log(`  ${kind}#${repeat} connect ${first.opened} in ${rateSeconds.toFixed(2)} s = ${result.connect.perSecond.toFixed(0)}/s, ${result.connect.serverCpuPerConnectionUs.toFixed(0)} µs server CPU each (user ${result.connect.serverUserCpuPerConnectionUs.toFixed(0)}), load generator ${result.connect.loadGenCpuPerConnectionUs.toFixed(0)} µs`);
 }
 
 /** (1) memory per idle connection at memoryN, then back to rateN sockets. */

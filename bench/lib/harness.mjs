@@ -167,6 +167,11 @@ export async function startWorkers(count) {
     all(cmd, args) {
       return Promise.all(workers.map((worker) => worker.call(cmd, args)));
     },
+    /** CPU time (user + system, µs) the workers have used so far, summed. */
+    async cpuMicros() {
+      const usages = await this.all('cpu');
+      return usages.reduce((sum, u) => sum + u.cpuMicros, 0);
+    },
     async received() {
       const counts = await this.all('count');
       return counts.reduce((sum, c) => sum + c.received, 0);

@@ -8,6 +8,7 @@ export const METRICS = [
   { key: 'connPerSec', label: 'connection setup rate', unit: '/s', lower: false, get: (r) => r.connect.perSecond },
   { key: 'publishCpuUs', label: 'server CPU per publish request (empty room)', unit: 'µs', lower: true, get: (r) => r.publish.cpuPerPublishUs },
   { key: 'connCpuUs', label: 'server CPU per connection setup', unit: 'µs', lower: true, get: (r) => r.connect.serverCpuPerConnectionUs },
+  { key: 'connClientCpuUs', label: '  load-generator CPU per connection setup', unit: 'µs', lower: true, get: (r) => r.connect.loadGenCpuPerConnectionUs },
   ...['small', 'large'].flatMap((room) =>
     ['isolated', 'burst'].flatMap((mode) => [
       { key: `cpu-${room}-${mode}`, label: `server CPU per delivery, ${room} room, ${mode}`, unit: 'µs', lower: true, get: (r) => r.throughput[`${room}-${mode}`].cpuPerDeliveryUs },

@@ -131,6 +131,9 @@ process.on('message', async (message) => {
       send({ seq, ok: true });
     } else if (cmd === 'count') {
       send({ seq, received, open: sockets.filter((ws) => ws.readyState === WebSocket.OPEN).length, unexpectedCloses, closeCodes });
+    } else if (cmd === 'cpu') {
+      const { user, system } = process.cpuUsage();
+      send({ seq, cpuMicros: user + system });
     } else if (cmd === 'latencies') {
       send({ seq, latencies });
     } else if (cmd === 'close') {
