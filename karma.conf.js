@@ -1,7 +1,8 @@
 // Karma for every Angular project of the workspace (see /work/shared/toolchain.md).
 // Starts the real gateway before Karma and serves its control API same-origin (testing/gateway-control.js).
-process.env.CHROME_BIN = process.env.CHROME_BIN || '/usr/bin/chromium';
 const path = require('path');
+const { CHROMIUM_FLAGS, CHROMIUM_PATH } = require('./testing/chromium');
+process.env.CHROME_BIN = CHROMIUM_PATH; // what karma-chrome-launcher starts
 const { createGatewayControl } = require('./testing/gateway-control');
 
 module.exports = async function (config) {
@@ -70,22 +71,8 @@ module.exports = async function (config) {
       ChromeHeadlessCI: {
         base: 'ChromeHeadless',
         flags: [
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-dev-shm-usage',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--disable-domain-reliability',
-          '--disable-client-side-phishing-detection',
-          '--disable-default-apps',
-          '--disable-extensions',
-          '--disable-quic',
-          '--no-first-run',
-          '--no-default-browser-check',
-          '--metrics-recording-only',
-          '--no-pings',
-          '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1',
+          ...CHROMIUM_FLAGS,
+          // Only here: playwright-core passes its own --disable-features, which a second one would replace.
           '--disable-features=Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,CertificateTransparencyComponentUpdater,AutofillServerCommunication',
         ],
       },

@@ -1,23 +1,7 @@
 /** playwright-core driving Debian's Chromium (never `npx playwright install`). */
 import { after } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
-
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-default-apps',
-  '--disable-extensions',
-  '--disable-quic',
-  '--no-first-run',
-  '--no-pings',
-  '--disable-domain-reliability',
-  // No DNS at all: only localhost and 127.0.0.1 resolve (see /work/shared/toolchain.md).
-  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1',
-];
+import { CHROMIUM_FLAGS, CHROMIUM_PATH } from '../../testing/chromium.js';
 
 const browsers = new Set<Browser>();
 after(async () => {
@@ -26,9 +10,9 @@ after(async () => {
 
 export async function launchBrowser(): Promise<Browser> {
   const browser = await chromium.launch({
-    executablePath: process.env['CHROME_BIN'] ?? '/usr/bin/chromium',
+    executablePath: CHROMIUM_PATH,
     headless: true,
-    args: ARGS,
+    args: [...CHROMIUM_FLAGS],
   });
   browsers.add(browser);
   return browser;

@@ -27,14 +27,11 @@ export const REDACTED_PATHS = [
 ];
 
 /**
- * `destination` defaults to standard output, written synchronously. pino's own default is
- * asynchronous: a line waits in memory for a write on libuv's thread pool, and the lines still
- * waiting are lost when the process dies without running its exit handlers (an OOM kill, an abort).
- * At the rate a gateway logs (one or two lines per request or event, rarely many in one turn),
- * the synchronous write is also the cheaper one: it saved ≈ 40 µs of CPU per publish request in
- * docs/benchmarks.md, where the asynchronous one pays a thread-pool round trip per line. The cost
- * is that a stdout nobody reads (a full pipe) stalls the event loop, which is what the container
- * runtime's log driver is there to prevent.
+ * `destination` defaults to standard output, written synchronously. pino's own default queues lines
+ * for libuv's thread pool, and loses those still queued when the process dies without its exit
+ * handlers (an OOM kill). At one or two lines per request or event, a direct write is also cheaper
+ * than a thread-pool round trip per line (≈ 40 µs per publish request, docs/benchmarks.md). The price:
+ * a stdout nobody drains stalls the event loop once its pipe is full (docs/operations.md).
  */
 export function createLogger(level: LogLevel, destination: DestinationStream = pino.destination({ dest: 1, sync: true })): Logger {
   const options = {
