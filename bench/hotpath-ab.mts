@@ -13,12 +13,12 @@
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import * as wsLib from 'ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Room, RoomEvent } from '@payments-system/protocol';
 import { Broadcaster } from '../gateway/src/realtime/broadcaster.ts';
 import type { Claims } from '../gateway/src/auth/tokens.ts';
 import { Connection, GatewaySocket, type ConnectionOwner } from '../gateway/src/realtime/connection.ts';
+import { rawSocket, textFrame } from '../gateway/src/realtime/frame.ts';
 import { RoomRegistry } from '../gateway/src/realtime/room-registry.ts';
 // @ts-expect-error: plain JS module of the benchmark
 import { SourceAddresses, median, sleep, startWorkers } from './lib/harness.mjs';
@@ -47,16 +47,13 @@ class PreviousBroadcaster {
   }
 }
 
-/** The bare-ws baseline's broadcast: frame once, `_socket.write` to every open member. */
-const { Sender } = wsLib as unknown as { Sender: { frame(data: Buffer, options: object): Buffer[] } };
-const TEXT_FRAME = { fin: true, opcode: 1, mask: false, readOnly: false, rsv1: false };
+/** The bare-ws baseline's broadcast: frame once (the same bytes as its `Sender.frame` + concat), `_socket.write` to every open member. */
 function bareBroadcast(members: ReadonlySet<WebSocket>, event: RoomEvent): number {
-  const [header, body] = Sender.frame(Buffer.from(JSON.stringify(event)), TEXT_FRAME) as [Buffer, Buffer];
-  const frame = Buffer.concat([header, body]);
+  const frame = textFrame(JSON.stringify(event));
   let delivered = 0;
   for (const socket of members) {
     if (socket.readyState !== WebSocket.OPEN) continue;
-    (socket as unknown as { _socket: { write(data: Buffer): boolean } })._socket.write(frame);
+    rawSocket(socket)!.write(frame);
     delivered++;
   }
   return delivered;

@@ -49,7 +49,7 @@ async function floodUntilReported(bound: number) {
   await once(stalled, 'open');
   while (accepted.length < 2) await nextTurn();
   // The stalled client stops reading: the kernel's buffers fill first, then the server's queue.
-  (stalled as unknown as { _socket: { pause(): void } })._socket.pause();
+  rawSocket(stalled)!.pause();
 
   const frameBytes = textFrame(JSON.stringify(event(0))).length;
   let sent = 0;
