@@ -60,8 +60,11 @@ async function floodUntilReported(bound: number) {
     delivered += broadcaster.deliver(ROOM, event(sent++)).delivered;
     await nextTurn();
   }
-  while (received < sent) await nextTurn();
-  healthy.terminate();
+  // The server's close frame follows every event on the reading client's TCP stream: once the
+  // client sees it, an event it has not received was lost (and the test says so, not a timeout).
+  const healthyClosed = once(healthy, 'close');
+  accepted[0]!.close();
+  await healthyClosed;
   stalled.terminate();
   wss.close();
   return { reports, stalledSocket: accepted[1], frameBytes, sent, delivered, received };
