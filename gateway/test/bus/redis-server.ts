@@ -8,11 +8,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import { freePort } from '../support/ports.ts';
+import { freePort, waitForPort } from '../support/ports.ts';
 
 const REDIS = process.env['REDIS_SERVER_BIN'] ?? '/usr/bin/redis-server';
 
@@ -44,26 +43,6 @@ process.once('exit', () => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
-
-/** Resolves once something accepts TCP connections on `port`; fails after `timeoutMs` or if `alive()` turns false. */
-export async function waitForPort(port: number, alive: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (!alive()) throw new Error(`${what} exited before listening on ${port}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = tcpConnect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`${what} did not listen on ${port} within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 15));
-  }
-}
-
 export async function startRedis(options: RedisOptions = {}): Promise<RedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'redis-test-'));
@@ -93,7 +72,7 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
       children.add(process);
       for (const stream of [process.stdout, process.stderr]) stream?.on('data', (chunk: Buffer) => output.push(...chunk.toString().split('\n').filter(Boolean)));
       process.once('exit', () => children.delete(process));
-      await waitForPort(port, () => process.exitCode === null && process.signalCode === null, `redis-server (${output.join(' | ')})`);
+      await waitForPort(port, () => process.exitCode === null && process.signalCode === null, () => `redis-server (${output.join(' | ')})`);
     },
     async stop(signal = 'SIGTERM') {
       const current = child;

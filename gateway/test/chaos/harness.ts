@@ -20,8 +20,8 @@ import type { PublishRequest } from '@payments-system/protocol';
 import { signAccessToken, type TokenSubject } from '../../src/auth/tokens.ts';
 import { renderGatewayConf } from '../../../nginx/test/support/render.ts';
 import { NOBODY, prepareNginxRunDir } from '../../../nginx/test/support/run-dir.ts';
-import { startRedis, waitForPort, type RedisServer } from '../bus/redis-server.ts';
-import { freePort } from '../support/ports.ts';
+import { startRedis, type RedisServer } from '../bus/redis-server.ts';
+import { freePort, waitForPort } from '../support/ports.ts';
 import { spawnGateway, type GatewayProcess } from '../support/process.ts';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));

@@ -1,7 +1,8 @@
-/** A TCP port on 127.0.0.1 that nothing listens on right now. */
+/** Ports on 127.0.0.1 for the servers the test harnesses start. */
 import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { connect as tcpConnect, createServer } from 'node:net';
 
+/** A TCP port that nothing listens on right now. */
 export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
@@ -10,4 +11,28 @@ export async function freePort(): Promise<number> {
   server.close();
   await once(server, 'close');
   return port;
+}
+
+/**
+ * Resolves once something accepts TCP connections on `port`. Fails after `timeoutMs`, or as soon
+ * as `alive()` turns false (the child process that should listen has exited). `what` names the
+ * child in the error; a function is read when the error is made, so it can include its output.
+ */
+export async function waitForPort(port: number, alive: () => boolean, what: string | (() => string), timeoutMs = 10_000): Promise<void> {
+  const name = () => (typeof what === 'string' ? what : what());
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (!alive()) throw new Error(`${name()} exited before listening on ${port}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = tcpConnect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`${name()} did not listen on ${port} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 15));
+  }
 }

@@ -9,7 +9,6 @@ import { once } from 'node:events';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after } from 'node:test';
@@ -17,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { createHash, randomBytes } from 'node:crypto';
 import { signAccessToken, type TokenSubject } from '../../../gateway/src/auth/tokens.ts';
 import { listeningUrl, spawnGateway, type GatewayProcess } from '../../../gateway/test/support/process.ts';
-import { freePort } from '../../../gateway/test/support/ports.ts';
+import { freePort, waitForPort } from '../../../gateway/test/support/ports.ts';
 import { renderGatewayConf } from './render.ts';
 import { NOBODY, prepareNginxRunDir } from './run-dir.ts';
 
@@ -142,23 +141,6 @@ function sourceHash(): string {
 }
 
 
-async function waitForPort(port: number, child: ChildProcess, errorLog: () => string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}:\n${errorLog()}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = tcpConnect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nginx did not listen on ${port} within ${timeoutMs} ms:\n${errorLog()}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const runDir = mkdtempSync(join(tmpdir(), 'stack-'));
@@ -234,8 +216,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   nginxes.add(nginx);
   let stderr = '';
   nginx.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  await waitForPort(httpsPort, nginx, () => `${stderr}${errorLog()}`);
-  await waitForPort(httpPort, nginx, () => `${stderr}${errorLog()}`);
+  const nginxAlive = () => nginx.exitCode === null && nginx.signalCode === null;
+  const nginxWithLog = () => `nginx (${nginx.exitCode ?? nginx.signalCode ?? 'running'}):\n${stderr}${errorLog()}\n`;
+  await waitForPort(httpsPort, nginxAlive, nginxWithLog, 5000);
+  await waitForPort(httpPort, nginxAlive, nginxWithLog, 5000);
 
   const ca = readFileSync(join(certDir, 'tls.crt'));
   const request = (path: string, opts: RequestOptions = {}): Promise<HttpResult> =>
