@@ -21,14 +21,20 @@ export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 export const GATEWAY_ENTRIES = {
   bundle: ['dist/gateway/main.mjs'],
   source: ['--import', 'tsx', 'gateway/src/main.ts'],
+  // The same bundle with its function names kept, for profiles (bench/profile.mjs --perf).
+  profile: ['dist/gateway-profile/main.mjs'],
+};
+const BUILD_ARGS = {
+  bundle: [],
+  profile: ['--', '--outfile=dist/gateway-profile/main.mjs', '--minify-identifiers=false'],
 };
 let gatewayEntry = GATEWAY_ENTRIES.bundle;
 
-/** Chooses how the gateway runs; `bundle` builds it first. */
+/** Chooses how the gateway runs; the bundles are built first. */
 export function useGatewayEntry(entry) {
   if (!(entry in GATEWAY_ENTRIES)) throw new Error(`--gateway must be one of ${Object.keys(GATEWAY_ENTRIES).join(', ')}`);
-  if (entry === 'bundle') {
-    const build = spawnSync('npm', ['run', '--silent', 'build:gateway'], { cwd: ROOT, encoding: 'utf8' });
+  if (entry in BUILD_ARGS) {
+    const build = spawnSync('npm', ['run', '--silent', 'build:gateway', ...BUILD_ARGS[entry]], { cwd: ROOT, encoding: 'utf8' });
     if (build.status !== 0) throw new Error(`npm run build:gateway failed:\n${build.stderr}${build.stdout}`);
   }
   gatewayEntry = GATEWAY_ENTRIES[entry];

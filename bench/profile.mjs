@@ -1,0 +1,218 @@
+#!/usr/bin/env node
+// `npm run bench:profile -- <scenario>`: one operation of the benchmark, repeated in rounds that
+// alternate between the servers, to see where each server's CPU goes for it.
+//
+//   handshake  authenticated connects (bare ws: unauthenticated), closed between rounds
+//   isolated   isolated broadcasts to a room of --sockets sockets
+//   publish    POSTs to a room nobody is in (the publish request alone)
+//
+// Prints the server CPU per operation (user and system) for every round. With --perf, the servers
+// run with --perf-basic-prof (the gateway as a bundle whose function names are not minified),
+// `perf record -a -g` samples the whole run (linux-perf must be installed), and it prints, from the
+// samples taken inside each server's measured rounds, the share in the kernel and the JavaScript
+// functions (with what they called) whose cost per operation differs most between the first two
+// servers. See docs/benchmarks.md, "Profiling one operation".
+import { spawn, spawnSync } from 'node:child_process';
+import { createSecretKey, randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import jwt from 'jsonwebtoken';
+import { LABELS, Publisher, ROOT, SourceAddresses, median, sleep, startServer, startWorkers, useGatewayEntry } from './lib/harness.mjs';
+import { largestDifferences, readRecording } from './lib/perf.mjs';
+
+const SCENARIOS = ['handshake', 'isolated', 'publish'];
+const { values: flags, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    servers: { type: 'string', default: 'gateway,bare' },
+    gateway: { type: 'string' }, // bundle (what the image runs); with --perf, profile (the same, names kept)
+    rounds: { type: 'string', default: '4' },
+    sockets: { type: 'string', default: '5000' }, // handshake: per round; isolated: the room
+    events: { type: 'string', default: '150' }, // isolated: broadcasts per round
+    requests: { type: 'string', default: '3000' }, // publish: per round
+    workers: { type: 'string', default: '3' },
+    perf: { type: 'boolean', default: false },
+    'perf-hz': { type: 'string', default: '1999' },
+    out: { type: 'string', default: join(ROOT, 'bench', 'results') },
+  },
+});
+const scenario = positionals[0];
+if (!SCENARIOS.includes(scenario)) {
+  console.error(`usage: profile.mjs <${SCENARIOS.join('|')}> [--servers gateway,bare] [--rounds N] [--perf]`);
+  process.exit(2);
+}
+if (flags.perf && spawnSync('perf', ['--version']).status !== 0) {
+  console.error('--perf needs perf (Debian: apt install linux-perf)');
+  process.exit(2);
+}
+const servers = flags.servers.split(',').filter(Boolean);
+const rounds = Number(flags.rounds);
+const sockets = Number(flags.sockets);
+const log = (...args) => console.error(`[profile ${new Date().toISOString().slice(11, 19)}]`, ...args);
+
+const secret = randomBytes(32).toString('hex');
+const adminToken = jwt.sign({ userId: 'bench_admin', email: 'admin@bench.test', role: 'ADMIN' }, createSecretKey(Buffer.from(secret)), {
+  algorithm: 'HS256',
+  expiresIn: 3600,
+});
+const padding = 'x'.repeat(120); // the benchmark's event size
+const addresses = new SourceAddresses();
+if (servers.includes('gateway')) useGatewayEntry(flags.gateway ?? (flags.perf ? 'profile' : 'bundle'));
+if (flags.perf) process.env.BENCH_SERVER_NODE_ARGS = `${process.env.BENCH_SERVER_NODE_ARGS ?? ''} --perf-basic-prof`.trim();
+
+async function connect(session, count) {
+  const source = addresses.take(8);
+  const results = await Promise.all(
+    session.pool.shares(0, count).map(({ worker, from, count: share }) =>
+      worker.call('connect', { kind: session.kind, url: session.server.url.replace('http', 'ws'), from, count: share, sourceAddresses: source, concurrency: 64, vendorBelow: 0 }),
+    ),
+  );
+  const opened = results.reduce((sum, r) => sum + r.opened, 0);
+  if (opened !== count) throw new Error(`${session.kind}: opened ${opened} of ${count} sockets`);
+}
+
+const seconds = () => Number(process.hrtime.bigint()) / 1e9;
+
+async function until(condition) {
+  while (!(await condition())) await sleep(5);
+}
+
+/** Each scenario: what to set up once, and one measured round that returns its operation count. */
+const scenarios = {
+  handshake: {
+    unit: 'handshake',
+    async setUp(session) {
+      if (session.kind === 'gateway') await session.pool.all('tokens', { secret, from: 0, count: sockets, vendorBelow: 0 });
+      await connect(session, 500);
+      await session.pool.all('close');
+    },
+    async round(session) {
+      await connect(session, sockets);
+      return sockets;
+    },
+    // Closing is not part of the handshake: it happens after the round's CPU is read.
+    async afterRound(session) {
+      await session.pool.all('close');
+      await sleep(1000);
+    },
+  },
+  isolated: {
+    unit: 'delivery',
+    async setUp(session) {
+      if (session.kind === 'gateway') await session.pool.all('tokens', { secret, from: 0, count: sockets, vendorBelow: 0 });
+      await connect(session, sockets);
+      for (let i = 0; i < 2000; i++) await session.publisher.post('user:nobody');
+      for (let i = 0; i < 50; i++) await session.publisher.post('broadcast');
+      await until(async () => (await session.pool.received()) >= 50 * sockets);
+    },
+    async round(session) {
+      const before = await session.pool.received();
+      const events = Number(flags.events);
+      for (let i = 0; i < events; i++) await session.publisher.post('broadcast');
+      await until(async () => (await session.pool.received()) >= before + events * sockets);
+      return events * sockets;
+    },
+  },
+  publish: {
+    unit: 'request',
+    async setUp(session) {
+      for (let i = 0; i < 2000; i++) await session.publisher.post('user:nobody');
+    },
+    async round(session) {
+      const requests = Number(flags.requests);
+      for (let i = 0; i < requests; i++) await session.publisher.post('user:nobody');
+      return requests;
+    },
+  },
+};
+
+async function main() {
+  const plan = scenarios[scenario];
+  const sessions = [];
+  let recorder;
+  try {
+    for (const kind of servers) {
+      const server = await startServer(kind, { secret });
+      const pool = await startWorkers(Number(flags.workers));
+      const publisher = new Publisher(server.url, kind === 'gateway' ? adminToken : undefined, padding);
+      const session = { kind, server, pool, publisher, rows: [], operations: 0, windows: [] };
+      sessions.push(session);
+      log(`${LABELS[kind]}: set up and warm up`);
+      await plan.setUp(session);
+    }
+    const recording = join(flags.out, `perf-${scenario}.data`);
+    if (flags.perf) {
+      mkdirSync(flags.out, { recursive: true });
+      // Stamped with CLOCK_MONOTONIC, the clock of process.hrtime: samples are kept by round.
+      recorder = spawn('perf', ['record', '-F', flags['perf-hz'], '-a', '-g', '-k', 'monotonic', '-o', recording], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let started = '';
+      recorder.stderr.on('data', (chunk) => (started += chunk));
+      await sleep(1000);
+      if (recorder.exitCode !== null) throw new Error(`perf record did not start (is linux-perf installed?): ${started}`);
+    }
+    for (let round = 0; round < rounds; round++) {
+      const order = servers.map((_, i) => sessions[(i + round) % sessions.length]);
+      for (const session of order) {
+        const before = await session.server.stats();
+        const start = seconds();
+        const operations = await plan.round(session);
+        session.windows.push([start, seconds()]);
+        const after = await session.server.stats();
+        const cpu = (after.cpuMicros - before.cpuMicros) / operations;
+        const user = (after.userMicros - before.userMicros) / operations;
+        session.rows.push({ cpu, user });
+        session.operations += operations;
+        log(`round ${round + 1} ${session.kind.padEnd(8)} ${cpu.toFixed(2)} µs of server CPU per ${plan.unit} (user ${user.toFixed(2)}, system ${(cpu - user).toFixed(2)})`);
+        await plan.afterRound?.(session);
+      }
+    }
+    if (recorder) {
+      recorder.kill('SIGINT');
+      await new Promise((resolve) => recorder.once('exit', resolve));
+      recorder = undefined;
+    }
+    console.log(`\n${scenario}: server CPU per ${plan.unit}, median of ${rounds} rounds (µs)`);
+    for (const { kind, rows } of sessions) {
+      const cpu = median(rows.map((r) => r.cpu));
+      const user = median(rows.map((r) => r.user));
+      console.log(`  ${LABELS[kind].padEnd(12)} ${cpu.toFixed(2)}  (user ${user.toFixed(2)}, system ${(cpu - user).toFixed(2)})`);
+    }
+    if (flags.perf) await reportRecording(recording, sessions, plan.unit);
+  } finally {
+    // V8's symbol maps for perf grow with every compiled function; they are read by now.
+    if (flags.perf) for (const { server } of sessions) rmSync(`/tmp/perf-${server.child.pid}.map`, { force: true });
+    if (recorder) recorder.kill('SIGINT');
+    for (const { server, pool, publisher } of sessions) {
+      publisher.close();
+      await pool.stop();
+      await server.stop();
+    }
+  }
+}
+
+async function reportRecording(recording, sessions, unit) {
+  const hz = Number(flags['perf-hz']);
+  const pids = new Map(sessions.map((session) => [session.server.child.pid, session]));
+  const folded = await readRecording(recording, new Map(sessions.map(({ server, windows }) => [server.child.pid, windows])));
+  const usPerSample = 1e6 / hz;
+  console.log(`\nperf (${recording}, ${hz} Hz): samples per ${unit} × ${usPerSample.toFixed(0)} µs`);
+  for (const [pid, entry] of folded) {
+    const { kind, operations } = pids.get(pid);
+    const perOp = (entry.samples / operations) * usPerSample;
+    console.log(`  ${LABELS[kind].padEnd(12)} ${perOp.toFixed(2)} µs per ${unit}, ${((100 * entry.kernel) / entry.samples).toFixed(0)}% of it in the kernel`);
+  }
+  if (sessions.length < 2) return;
+  const [a, b] = sessions;
+  const rows = largestDifferences(folded.get(a.server.child.pid), folded.get(b.server.child.pid), a.operations, b.operations);
+  console.log(`\n  functions (with what they call) by difference, µs per ${unit}: ${LABELS[a.kind]} | ${LABELS[b.kind]} | difference`);
+  for (const { name, perOpA, perOpB, difference } of rows) {
+    const us = (x) => (x * usPerSample).toFixed(3).padStart(8);
+    console.log(`  ${us(perOpA)} ${us(perOpB)} ${us(difference)}  ${name}`);
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
