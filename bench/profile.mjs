@@ -11,7 +11,7 @@
 // `perf record -a -g` samples the whole run (linux-perf must be installed), and it prints, from the
 // samples taken inside each server's measured rounds, the share in the kernel and the JavaScript
 // functions (with what they called) whose cost per operation differs most between the first two
-// servers. See docs/benchmarks.md, "Profiling one operation".
+// servers. See docs/benchmarks.md, "Where the CPU goes, sampled by perf".
 import { spawn, spawnSync } from 'node:child_process';
 import { createSecretKey, randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';

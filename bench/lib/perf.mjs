@@ -29,7 +29,7 @@ export async function foldSamples(lines, windows) {
       entry.samples++;
       const inKernel = frames.some((frame) => KERNEL_ENTRY.test(frame));
       if (inKernel) entry.kernel++;
-      const key = (attribute(frames, header.pid === header.tid) ?? '(unattributed)') + (inKernel ? ' [kernel]' : '');
+      const key = attribute(frames, header.pid === header.tid) + (inKernel ? ' [kernel]' : '');
       entry.byFunction.set(key, (entry.byFunction.get(key) ?? 0) + 1);
     }
     header = undefined;

@@ -72,7 +72,7 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
       children.add(process);
       for (const stream of [process.stdout, process.stderr]) stream?.on('data', (chunk: Buffer) => output.push(...chunk.toString().split('\n').filter(Boolean)));
       process.once('exit', () => children.delete(process));
-      await waitForPort(port, () => process.exitCode === null && process.signalCode === null, () => `redis-server (${output.join(' | ')})`);
+      await waitForPort(port, () => process.exitCode === null && process.signalCode === null, 'redis-server', 10_000, () => output.join('\n'));
     },
     async stop(signal = 'SIGTERM') {
       const current = child;

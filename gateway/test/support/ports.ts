@@ -15,14 +15,20 @@ export async function freePort(): Promise<number> {
 
 /**
  * Resolves once something accepts TCP connections on `port`. Fails after `timeoutMs`, or as soon
- * as `alive()` turns false (the child process that should listen has exited). `what` names the
- * child in the error; a function is read when the error is made, so it can include its output.
+ * as `alive()` turns false (the child process that should listen has exited); the error names the
+ * child and ends with `details()`, read then (its output so far).
  */
-export async function waitForPort(port: number, alive: () => boolean, what: string | (() => string), timeoutMs = 10_000): Promise<void> {
-  const name = () => (typeof what === 'string' ? what : what());
+export async function waitForPort(
+  port: number,
+  alive: () => boolean,
+  what: string,
+  timeoutMs = 10_000,
+  details: () => string = () => '',
+): Promise<void> {
+  const failure = (message: string) => new Error(`${what} ${message}${details() ? `:\n${details()}` : ''}`);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (!alive()) throw new Error(`${name()} exited before listening on ${port}`);
+    if (!alive()) throw failure(`exited before listening on ${port}`);
     const ok = await new Promise<boolean>((resolve) => {
       const socket = tcpConnect(port, '127.0.0.1');
       socket.once('connect', () => {
@@ -32,7 +38,7 @@ export async function waitForPort(port: number, alive: () => boolean, what: stri
       socket.once('error', () => resolve(false));
     });
     if (ok) return;
-    if (Date.now() > deadline) throw new Error(`${name()} did not listen on ${port} within ${timeoutMs} ms`);
+    if (Date.now() > deadline) throw failure(`did not listen on ${port} within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 15));
   }
 }

@@ -140,8 +140,6 @@ function sourceHash(): string {
   return hash.digest('hex').slice(0, 16);
 }
 
-
-
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const runDir = mkdtempSync(join(tmpdir(), 'stack-'));
   const [httpPort, httpsPort] = [await freePort(), await freePort()];
@@ -217,9 +215,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   let stderr = '';
   nginx.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const nginxAlive = () => nginx.exitCode === null && nginx.signalCode === null;
-  const nginxWithLog = () => `nginx (${nginx.exitCode ?? nginx.signalCode ?? 'running'}):\n${stderr}${errorLog()}\n`;
-  await waitForPort(httpsPort, nginxAlive, nginxWithLog, 5000);
-  await waitForPort(httpPort, nginxAlive, nginxWithLog, 5000);
+  const nginxLog = () => `${stderr}${errorLog()}`;
+  await waitForPort(httpsPort, nginxAlive, 'nginx', 5000, nginxLog);
+  await waitForPort(httpPort, nginxAlive, 'nginx', 5000, nginxLog);
 
   const ca = readFileSync(join(certDir, 'tls.crt'));
   const request = (path: string, opts: RequestOptions = {}): Promise<HttpResult> =>
