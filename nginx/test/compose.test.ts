@@ -16,6 +16,7 @@ import { signAccessToken } from '../../gateway/src/auth/tokens.ts';
 import { connect } from '../../gateway/test/support/client.ts';
 import { ALICE } from '../../gateway/test/support/gateway.ts';
 import { PLACEHOLDERS } from './support/render.ts';
+import { NGINX } from './support/run-dir.ts';
 import { ROOT } from './support/stack.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'compose-'));
@@ -48,6 +49,7 @@ interface Service {
   networks?: Record<string, unknown>;
   stop_grace_period?: string;
   volumes?: unknown[];
+  ulimits?: { nofile?: { soft: number; hard: number } };
 }
 interface Model {
   services: Record<string, Service>;
@@ -113,6 +115,18 @@ describe('docker-compose.yml', () => {
       const service = model.services[name]!;
       assert.ok(seconds(service.stop_grace_period ?? '10s') * 1000 > Number(service.environment!['SHUTDOWN_TIMEOUT_MS']) + 5000);
     }
+  });
+
+  it('lets nginx and the gateways open 65,536 files: a gateway needs one per socket, nginx two, and its workers ask for that many', () => {
+    for (const name of ['nginx', ...gateways]) assert.deepEqual(model.services[name]!.ulimits?.nofile, { soft: 65536, hard: 65536 }, name);
+    const conf = readFileSync(join(ROOT, 'nginx', 'conf', 'nginx.conf'), 'utf8');
+    const directive = (name: string) => Number(new RegExp(`^\\s*${name}\\s+(\\d+);`, 'm').exec(conf)?.[1]);
+    const rlimit = directive('worker_rlimit_nofile');
+    const connections = directive('worker_connections');
+    assert.ok(rlimit <= model.services['nginx']!.ulimits!.nofile!.hard, `worker_rlimit_nofile ${rlimit} within the container's limit`);
+    assert.ok(connections <= rlimit, `worker_connections ${connections} within worker_rlimit_nofile ${rlimit}`);
+    // Two connections per WebSocket: one worker holds 16,384 sockets.
+    assert.ok(connections / 2 >= 16_384, `worker_connections ${connections} holds ${connections / 2} sockets`);
   });
 
   it('uses named networks only; gateways and redis sit on the internal one', () => {
@@ -184,6 +198,19 @@ describe('Dockerfiles', () => {
     for (const name of PLACEHOLDERS) assert.match(env, new RegExp(`\\b${name}=\\S+`), `ENV ${name}`);
     assert.match(env, /GATEWAY_1=gateway-1:3000/);
     assert.match(env, /GATEWAY_2=gateway-2:3000/);
+  });
+
+  it("nginx: the image's main configuration passes `nginx -t` (its paths moved to a scratch folder)", () => {
+    const dir = mkdtempSync(join(work, 'nginx-main-'));
+    // /dev/stderr is a socket under spawnSync, which nginx cannot open by path.
+    const conf = readFileSync(join(ROOT, 'nginx', 'conf', 'nginx.conf'), 'utf8')
+      .replaceAll('/tmp/', `${dir}/`)
+      .replace('error_log /dev/stderr', `error_log ${dir}/error.log`)
+      .replace('include /etc/nginx/conf.d/*.conf;', `include ${dir}/conf.d/*.conf;`);
+    writeFileSync(join(dir, 'nginx.conf'), conf);
+    const test = spawnSync(NGINX, ['-t', '-p', dir, '-c', join(dir, 'nginx.conf')], { encoding: 'utf8', timeout: 10_000 });
+    assert.equal(test.status, 0, test.stderr);
+    assert.match(test.stderr, /test is successful/);
   });
 });
 

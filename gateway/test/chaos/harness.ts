@@ -19,13 +19,12 @@ import WebSocket from 'ws';
 import type { PublishRequest } from '@payments-system/protocol';
 import { signAccessToken, type TokenSubject } from '../../src/auth/tokens.ts';
 import { renderGatewayConf } from '../../../nginx/test/support/render.ts';
-import { NOBODY, prepareNginxRunDir } from '../../../nginx/test/support/run-dir.ts';
+import { NGINX, NOBODY, prepareNginxRunDir } from '../../../nginx/test/support/run-dir.ts';
 import { startRedis, type RedisServer } from '../bus/redis-server.ts';
 import { freePort, waitForPort } from '../support/ports.ts';
 import { spawnGateway, type GatewayProcess } from '../support/process.ts';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-const NGINX = process.env['NGINX_BIN'] ?? '/usr/sbin/nginx';
 const asNobody = process.getuid?.() === 0;
 
 export interface ChaosGateway {

@@ -6,6 +6,9 @@
 import { chownSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** Debian's nginx, or NGINX_BIN. */
+export const NGINX = process.env['NGINX_BIN'] ?? '/usr/sbin/nginx';
+
 export const NOBODY = { uid: 65534, gid: 65534 } as const;
 
 export interface NginxRunDir {

@@ -18,10 +18,9 @@ import { signAccessToken, type TokenSubject } from '../../../gateway/src/auth/to
 import { listeningUrl, spawnGateway, type GatewayProcess } from '../../../gateway/test/support/process.ts';
 import { freePort, waitForPort } from '../../../gateway/test/support/ports.ts';
 import { renderGatewayConf } from './render.ts';
-import { NOBODY, prepareNginxRunDir } from './run-dir.ts';
+import { NGINX, NOBODY, prepareNginxRunDir } from './run-dir.ts';
 
 export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-const NGINX = process.env['NGINX_BIN'] ?? '/usr/sbin/nginx';
 const asNobody = process.getuid?.() === 0;
 
 export interface StackGateway {
