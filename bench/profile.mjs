@@ -13,12 +13,11 @@
 // functions (with what they called) whose cost per operation differs most between the first two
 // servers. See docs/benchmarks.md, "Where the CPU goes, sampled by perf".
 import { spawn, spawnSync } from 'node:child_process';
-import { createSecretKey, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import jwt from 'jsonwebtoken';
-import { LABELS, Publisher, ROOT, SourceAddresses, median, sleep, startServer, startWorkers, useGatewayEntry } from './lib/harness.mjs';
+import { LABELS, Publisher, ROOT, SourceAddresses, adminToken, median, sleep, startServer, startWorkers, useGatewayEntry } from './lib/harness.mjs';
 import { largestDifferences, readRecording } from './lib/perf.mjs';
 
 const SCENARIOS = ['handshake', 'isolated', 'publish'];
@@ -52,31 +51,23 @@ const sockets = Number(flags.sockets);
 const log = (...args) => console.error(`[profile ${new Date().toISOString().slice(11, 19)}]`, ...args);
 
 const secret = randomBytes(32).toString('hex');
-const adminToken = jwt.sign({ userId: 'bench_admin', email: 'admin@bench.test', role: 'ADMIN' }, createSecretKey(Buffer.from(secret)), {
-  algorithm: 'HS256',
-  expiresIn: 3600,
-});
-const padding = 'x'.repeat(120); // the benchmark's event size
+const publisherToken = adminToken(secret);
 const addresses = new SourceAddresses();
 if (servers.includes('gateway')) useGatewayEntry(flags.gateway ?? (flags.perf ? 'profile' : 'bundle'));
 if (flags.perf) process.env.BENCH_SERVER_NODE_ARGS = `${process.env.BENCH_SERVER_NODE_ARGS ?? ''} --perf-basic-prof`.trim();
 
-async function connect(session, count) {
-  const source = addresses.take(8);
-  const results = await Promise.all(
-    session.pool.shares(0, count).map(({ worker, from, count: share }) =>
-      worker.call('connect', { kind: session.kind, url: session.server.url.replace('http', 'ws'), from, count: share, sourceAddresses: source, concurrency: 64, vendorBelow: 0 }),
-    ),
-  );
-  const opened = results.reduce((sum, r) => sum + r.opened, 0);
-  if (opened !== count) throw new Error(`${session.kind}: opened ${opened} of ${count} sockets`);
+async function connect({ kind, server, pool }, count) {
+  const { opened, errors } = await pool.connect(server, { count, sourceAddresses: addresses.take(8) });
+  if (opened !== count) throw new Error(`${kind}: opened ${opened} of ${count} sockets: ${JSON.stringify(errors)}`);
+}
+
+/** Waits for every delivery; a lost one is an error, not a hang. */
+async function delivered({ kind, pool }, expected) {
+  const received = await pool.waitForDeliveries(expected, 60_000);
+  if (received < expected) throw new Error(`${kind}: ${expected - received} deliveries lost`);
 }
 
 const seconds = () => Number(process.hrtime.bigint()) / 1e9;
-
-async function until(condition) {
-  while (!(await condition())) await sleep(5);
-}
 
 /** Each scenario: what to set up once, and one measured round that returns its operation count. */
 const scenarios = {
@@ -84,7 +75,7 @@ const scenarios = {
     unit: 'handshake',
     async setUp(session) {
       if (session.kind === 'gateway') await session.pool.all('tokens', { secret, from: 0, count: sockets, vendorBelow: 0 });
-      await connect(session, 500);
+      await connect(session, Math.min(500, sockets)); // the sockets have tokens up to --sockets
       await session.pool.all('close');
     },
     async round(session) {
@@ -104,13 +95,13 @@ const scenarios = {
       await connect(session, sockets);
       for (let i = 0; i < 2000; i++) await session.publisher.post('user:nobody');
       for (let i = 0; i < 50; i++) await session.publisher.post('broadcast');
-      await until(async () => (await session.pool.received()) >= 50 * sockets);
+      await delivered(session, 50 * sockets);
     },
     async round(session) {
       const before = await session.pool.received();
       const events = Number(flags.events);
       for (let i = 0; i < events; i++) await session.publisher.post('broadcast');
-      await until(async () => (await session.pool.received()) >= before + events * sockets);
+      await delivered(session, before + events * sockets);
       return events * sockets;
     },
   },
@@ -135,7 +126,7 @@ async function main() {
     for (const kind of servers) {
       const server = await startServer(kind, { secret });
       const pool = await startWorkers(Number(flags.workers));
-      const publisher = new Publisher(server.url, kind === 'gateway' ? adminToken : undefined, padding);
+      const publisher = new Publisher(server.url, kind === 'gateway' ? publisherToken : undefined);
       const session = { kind, server, pool, publisher, rows: [], operations: 0, windows: [] };
       sessions.push(session);
       log(`${LABELS[kind]}: set up and warm up`);

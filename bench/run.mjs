@@ -7,14 +7,14 @@
 import { mkdirSync, writeFileSync, copyFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes, createSecretKey } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import jwt from 'jsonwebtoken';
 import {
   LABELS,
   Publisher,
   ROOT,
   SourceAddresses,
+  adminToken,
   busyCores,
   loadAverage,
   machineCpu,
@@ -66,43 +66,19 @@ const P = {
   slices: Number(flags.slices ?? (quick ? 2 : 5)),
   latencySeconds: Number(flags['latency-seconds'] ?? (quick ? 0.5 : 8)),
   concurrency: quick ? 8 : 64,
-  padding: 'x'.repeat(120), // a payments-sized event: ~260 bytes on the wire
   holdSeconds: Number(flags['hold-seconds'] ?? 300),
   holdSockets: flags['hold-sockets'] ? Number(flags['hold-sockets']) : undefined,
 };
 const servers = flags.servers.split(',').filter(Boolean);
 const secret = randomBytes(32).toString('hex');
-const adminToken = jwt.sign({ userId: 'bench_admin', email: 'admin@bench.test', role: 'ADMIN' }, createSecretKey(Buffer.from(secret)), {
-  algorithm: 'HS256',
-  expiresIn: 6 * 3600,
-});
+const publisherToken = adminToken(secret);
 const addresses = new SourceAddresses();
 const log = (...args) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...args);
 
 async function connectBatch(pool, server, from, count, vendorBelow) {
-  const source = addresses.take(8);
-  const results = await Promise.all(
-    pool.shares(from, count).map(({ worker, from: f, count: c }) =>
-      c > 0
-        ? worker.call('connect', { kind: server.kind, url: server.url.replace('http', 'ws'), from: f, count: c, sourceAddresses: source, concurrency: P.concurrency, vendorBelow })
-        : { opened: 0, failed: 0, errors: {} },
-    ),
-  );
-  const opened = results.reduce((s, r) => s + r.opened, 0);
-  const failed = results.reduce((s, r) => s + r.failed, 0);
-  if (failed > 0) log(`  ${server.kind}: ${failed} connections failed`, results.map((r) => r.errors));
+  const { opened, failed, errors } = await pool.connect(server, { from, count, sourceAddresses: addresses.take(8), concurrency: P.concurrency, vendorBelow });
+  if (failed > 0) log(`  ${server.kind}: ${failed} connections failed`, errors);
   return { opened, failed };
-}
-
-async function waitForDeliveries(pool, expected, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  let received = 0;
-  while (Date.now() < deadline) {
-    received = await pool.received();
-    if (received >= expected) return received;
-    await sleep(10);
-  }
-  return received;
 }
 
 /** Events per throughput phase: sized so that each phase delivers about a million frames. */
@@ -123,7 +99,7 @@ async function throughputSlice({ server, pool, publisher }, room, roomSize, mode
     for (let sent = 0; sent < events; sent += P.burstSize) await Promise.all(Array.from({ length: P.burstSize }, () => publisher.post(room)));
   }
   const expected = events * roomSize;
-  const received = await waitForDeliveries(pool, expected, 120_000);
+  const received = await pool.waitForDeliveries(expected, 120_000);
   const nanos = process.hrtime.bigint() - t0;
   const cpu1 = await server.stats();
   return { events, expected, received, nanos, cpuMicros: cpu1.cpuMicros - cpu0.cpuMicros, userMicros: cpu1.userMicros - cpu0.userMicros, m0, m1: machineCpu() };
@@ -185,7 +161,7 @@ async function latency(server, pool, publisher, room, roomSize, perSecond) {
     posts.push(publisher.post(room));
   }
   await Promise.all(posts);
-  const received = await waitForDeliveries(pool, count * roomSize, 30_000);
+  const received = await pool.waitForDeliveries(count * roomSize, 30_000);
   const cpu1 = await server.stats();
   const m1 = machineCpu();
   const lists = await pool.all('latencies');
@@ -216,7 +192,7 @@ async function latency(server, pool, publisher, room, roomSize, perSecond) {
 async function openSession(kind, repeat) {
   const server = await startServer(kind, { secret });
   const pool = await startWorkers(P.workers);
-  const publisher = new Publisher(server.url, kind === 'gateway' ? adminToken : undefined, P.padding);
+  const publisher = new Publisher(server.url, kind === 'gateway' ? publisherToken : undefined);
   const session = { kind, server, pool, publisher, result: { kind, repeat, loadBefore: loadAverage() } };
   try {
     if (kind === 'gateway') {
@@ -227,7 +203,7 @@ async function openSession(kind, repeat) {
     const warm = Math.min(500, P.rateN);
     await connectBatch(pool, server, 0, warm, P.smallRoom);
     for (let i = 0; i < 20; i++) await publisher.post('broadcast');
-    await waitForDeliveries(pool, 20 * warm, 10_000);
+    await pool.waitForDeliveries(20 * warm, 10_000);
     await pool.all('close');
     await sleep(quick ? 200 : 1500);
     session.empty = await server.settledStats(quick ? 100 : 500);

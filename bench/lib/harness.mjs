@@ -1,10 +1,12 @@
 // Building blocks of the benchmark: servers under test (each with the probe preloaded),
 // load-generator workers, the publisher, machine load, and statistics.
 import { spawn, spawnSync, fork } from 'node:child_process';
+import { createSecretKey } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import jwt from 'jsonwebtoken';
 import { publishBody } from './envelope.mjs';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -12,6 +14,17 @@ const PROBE = fileURLToPath(new URL('./probe.mjs', import.meta.url));
 const WORKER = fileURLToPath(new URL('../loadgen/worker.mjs', import.meta.url));
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** What every published event carries besides its envelope: a payments-sized event, ~260 bytes on the wire. */
+const EVENT_PADDING = 'x'.repeat(120);
+
+/** The token the publisher sends to the gateway (an ADMIN may publish to any room). */
+export function adminToken(secret, expiresInSeconds = 6 * 3600) {
+  return jwt.sign({ userId: 'bench_admin', email: 'admin@bench.test', role: 'ADMIN' }, createSecretKey(Buffer.from(secret)), {
+    algorithm: 'HS256',
+    expiresIn: expiresInSeconds,
+  });
+}
 
 /**
  * How the gateway runs: `bundle` is what its image runs (`npm run build:gateway`, then
@@ -173,6 +186,33 @@ export async function startWorkers(count) {
     all(cmd, args) {
       return Promise.all(workers.map((worker) => worker.call(cmd, args)));
     },
+    /**
+     * Opens sockets [from, from + count) on `server`, each worker its share, `concurrency`
+     * handshakes in flight per worker, from the given loopback source addresses.
+     */
+    async connect(server, { from = 0, count, sourceAddresses, concurrency = 64, vendorBelow = 0 }) {
+      const results = await Promise.all(
+        this.shares(from, count).map(({ worker, from: start, count: share }) =>
+          share > 0
+            ? worker.call('connect', { kind: server.kind, url: server.url.replace('http', 'ws'), from: start, count: share, sourceAddresses, concurrency, vendorBelow })
+            : { opened: 0, failed: 0, errors: {} },
+        ),
+      );
+      const opened = results.reduce((sum, r) => sum + r.opened, 0);
+      const failed = results.reduce((sum, r) => sum + r.failed, 0);
+      return { opened, failed, errors: results.map((r) => r.errors) };
+    },
+    /** Resolves with the deliveries counted once they reach `expected`, or with fewer after `timeoutMs`. */
+    async waitForDeliveries(expected, timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      let received = 0;
+      while (Date.now() < deadline) {
+        received = await this.received();
+        if (received >= expected) return received;
+        await sleep(10);
+      }
+      return received;
+    },
     /** CPU time (user + system, µs) the workers have used so far, summed. */
     async cpuMicros() {
       const usages = await this.all('cpu');
@@ -214,7 +254,7 @@ export class SourceAddresses {
 /** POSTs events over keep-alive connections (the same request to every server). */
 export class Publisher {
   agent = new Agent({ keepAlive: true, maxSockets: 64 });
-  constructor(url, token, padding) {
+  constructor(url, token, padding = EVENT_PADDING) {
     this.url = new URL('/api/events', url);
     this.token = token;
     this.padding = padding;

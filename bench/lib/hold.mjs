@@ -17,16 +17,10 @@ export async function holdTest({ secret, addresses, seconds, sockets, workers, l
     const limit = fdLimit(server.child.pid);
     const target = sockets ?? limit - before.fds - margin;
     await pool.all('tokens', { secret, from: 0, count: target, vendorBelow: 0 });
-    const source = addresses.take(16);
     const t0 = Date.now();
-    const results = await Promise.all(
-      pool.shares(0, target).map(({ worker, from, count }) =>
-        worker.call('connect', { kind: 'gateway', url: server.url.replace('http', 'ws'), from, count, sourceAddresses: source, concurrency: 64, vendorBelow: 0 }),
-      ),
-    );
-    const opened = results.reduce((s, r) => s + r.opened, 0);
+    const { opened, errors } = await pool.connect(server, { count: target, sourceAddresses: addresses.take(16) });
     log(`  hold: opened ${opened} of ${target} in ${((Date.now() - t0) / 1000).toFixed(1)} s (server had ${before.fds} fds open, limit ${limit})`);
-    if (opened < target) log('  hold: failures', results.map((r) => r.errors));
+    if (opened < target) log('  hold: failures', errors);
     const samples = [];
     const end = Date.now() + seconds * 1000;
     let minOpen = opened;
