@@ -12,6 +12,7 @@ if (roots.length === 0) {
   process.exit(2);
 }
 
+/** @param {string} path @param {string[]} out */
 function collect(path, out) {
   if (statSync(path).isFile()) return void out.push(path);
   for (const entry of readdirSync(path, { withFileTypes: true })) {
@@ -22,6 +23,7 @@ function collect(path, out) {
   }
 }
 
+/** @type {string[]} */
 const files = [];
 for (const root of roots) collect(root, files);
 if (files.length === 0) {
