@@ -7,6 +7,16 @@ import { ERROR_CODES } from './error-codes.js';
 import { EVENT_ID_PATTERN } from './event-ids.js';
 import { ID_PATTERN, isRoom, MAX_ROOM_LENGTH, type Room } from './rooms.js';
 
+/** The keys of a schema record, as its literal types: every type list is derived from a record, never typed by hand. */
+function typesOf<R extends Record<string, unknown>>(record: R): readonly (keyof R & string)[] {
+  return Object.freeze(Object.keys(record) as (keyof R & string)[]);
+}
+
+/** `z.discriminatedUnion` wants a non-empty tuple; the records above are never empty. */
+function nonEmpty<T>(options: readonly T[]): [T, ...T[]] {
+  return options as [T, ...T[]];
+}
+
 const id = z.string().check(z.regex(ID_PATTERN, 'must be 1-128 characters of A-Z a-z 0-9 _ . @ -'));
 const timestamp = z.iso.datetime({ offset: true });
 const correlationId = z.string().check(z.minLength(1), z.maxLength(128));
@@ -68,7 +78,7 @@ export const systemBroadcastPayloadSchema = z.object({
 });
 export type SystemBroadcastPayload = z.infer<typeof systemBroadcastPayloadSchema>;
 
-/** Room events: published to a room (POST /api/events or the gateway's own domain), carry an `id`. */
+/** Room events: published to a room (POST /api/events or the gateway's own domain), carry an `id` and their `room`. */
 export const roomEventPayloadSchemas = {
   'payment:updated': paymentUpdatedPayloadSchema,
   'session:sync': sessionSyncPayloadSchema,
@@ -76,7 +86,7 @@ export const roomEventPayloadSchemas = {
   'system:broadcast': systemBroadcastPayloadSchema,
 } as const;
 export type RoomEventType = keyof typeof roomEventPayloadSchemas;
-export const ROOM_EVENT_TYPES = Object.keys(roomEventPayloadSchemas) as RoomEventType[];
+export const ROOM_EVENT_TYPES = typesOf(roomEventPayloadSchemas);
 
 // ---------------------------------------------------------------- replies to client requests
 
@@ -123,6 +133,7 @@ export const replyPayloadSchemas = {
   'recovery:failed': recoveryFailedPayloadSchema,
 } as const;
 export type ReplyType = keyof typeof replyPayloadSchemas;
+export const REPLY_TYPES = typesOf(replyPayloadSchemas);
 
 // ---------------------------------------------------------------- server → client envelope
 
@@ -131,6 +142,7 @@ export const serverPayloadSchemas = { ...roomEventPayloadSchemas, ...replyPayloa
 /** Payload type of each server message type. */
 export type ServerPayloads = { [K in keyof typeof serverPayloadSchemas]: z.infer<(typeof serverPayloadSchemas)[K]> };
 export type ServerMessageType = keyof ServerPayloads;
+export const SERVER_MESSAGE_TYPES = typesOf(serverPayloadSchemas);
 
 interface ServerEnvelope<K extends ServerMessageType> {
   readonly type: K;
@@ -149,6 +161,17 @@ interface ServerEnvelope<K extends ServerMessageType> {
 export type ServerMessage<K extends ServerMessageType = ServerMessageType> = { [T in K]: ServerEnvelope<T> }[K];
 export type RoomEvent = ServerMessage<RoomEventType>;
 
+const ROOM_EVENT_TYPE_SET: ReadonlySet<string> = new Set(ROOM_EVENT_TYPES);
+
+export function isRoomEventType(type: string): type is RoomEventType {
+  return ROOM_EVENT_TYPE_SET.has(type);
+}
+
+/** True for messages published to a room (they carry `id` and `room`), false for replies to requests. */
+export function isRoomEvent(message: ServerMessage): message is RoomEvent {
+  return isRoomEventType(message.type);
+}
+
 const serverEnvelope = <K extends ServerMessageType>(type: K) =>
   z.object({
     type: z.literal(type),
@@ -159,58 +182,44 @@ const serverEnvelope = <K extends ServerMessageType>(type: K) =>
     room: z.optional(roomSchema),
   });
 
-export const serverMessageSchema = z.discriminatedUnion('type', [
-  serverEnvelope('payment:updated'),
-  serverEnvelope('session:sync'),
-  serverEnvelope('notification:new'),
-  serverEnvelope('system:broadcast'),
-  serverEnvelope('pong'),
-  serverEnvelope('subscribed'),
-  serverEnvelope('unsubscribed'),
-  serverEnvelope('error'),
-  serverEnvelope('resumed'),
-  serverEnvelope('recovery:failed'),
-]);
+/** Validates every server message; its output is a {@link ServerMessage} (see `parseServerMessage`). */
+export const serverMessageSchema = z.discriminatedUnion('type', nonEmpty(SERVER_MESSAGE_TYPES.map(serverEnvelope)));
 
 // ---------------------------------------------------------------- client → server
 
-const clientEnvelope = {
-  timestamp: z.optional(timestamp),
-  correlationId: z.optional(correlationId),
-};
-
-export const subscribeMessageSchema = z.object({
-  type: z.literal('subscribe'),
-  payload: roomPayloadSchema,
-  ...clientEnvelope,
-});
-export const unsubscribeMessageSchema = z.object({
-  type: z.literal('unsubscribe'),
-  payload: roomPayloadSchema,
-  ...clientEnvelope,
-});
-export const pingMessageSchema = z.object({
-  type: z.literal('ping'),
-  payload: z.optional(emptyPayloadSchema),
-  ...clientEnvelope,
-});
-
 /** After a reconnect: replay what the socket's rooms missed after event `since`, then go live. */
-export const resumeMessageSchema = z.object({
-  type: z.literal('resume'),
-  payload: z.object({ since: eventId }),
-  ...clientEnvelope,
-});
+export const resumePayloadSchema = z.object({ since: eventId });
+export type ResumePayload = z.infer<typeof resumePayloadSchema>;
 
-export const clientMessageSchema = z.discriminatedUnion('type', [
-  subscribeMessageSchema,
-  unsubscribeMessageSchema,
-  pingMessageSchema,
-  resumeMessageSchema,
-]);
-export type ClientMessage = z.infer<typeof clientMessageSchema>;
-export type ClientMessageType = ClientMessage['type'];
-export const CLIENT_MESSAGE_TYPES: readonly ClientMessageType[] = ['subscribe', 'unsubscribe', 'ping', 'resume'];
+export const clientPayloadSchemas = {
+  subscribe: roomPayloadSchema,
+  unsubscribe: roomPayloadSchema,
+  ping: z.optional(emptyPayloadSchema),
+  resume: resumePayloadSchema,
+} as const;
+export type ClientMessageType = keyof typeof clientPayloadSchemas;
+export const CLIENT_MESSAGE_TYPES = typesOf(clientPayloadSchemas);
+
+const clientEnvelope = <K extends ClientMessageType>(type: K) =>
+  z.object({
+    type: z.literal(type),
+    payload: clientPayloadSchemas[type],
+    timestamp: z.optional(timestamp),
+    correlationId: z.optional(correlationId),
+  });
+
+/** A client message; `ClientMessage<'subscribe'>` narrows to one type. */
+export type ClientMessage<K extends ClientMessageType = ClientMessageType> = {
+  [T in K]: z.infer<ReturnType<typeof clientEnvelope<T>>>;
+}[K];
+
+export const subscribeMessageSchema = clientEnvelope('subscribe');
+export const unsubscribeMessageSchema = clientEnvelope('unsubscribe');
+export const pingMessageSchema = clientEnvelope('ping');
+export const resumeMessageSchema = clientEnvelope('resume');
+
+/** Validates every client message; its output is a {@link ClientMessage} (see `parseClientMessage`). */
+export const clientMessageSchema = z.discriminatedUnion('type', nonEmpty(CLIENT_MESSAGE_TYPES.map(clientEnvelope)));
 
 // ---------------------------------------------------------------- publishing (HTTP API)
 
@@ -223,10 +232,9 @@ const publishRequest = <K extends RoomEventType>(type: K) =>
   });
 
 /** Body of `POST /api/events`. */
-export const publishRequestSchema = z.discriminatedUnion('type', [
-  publishRequest('payment:updated'),
-  publishRequest('session:sync'),
-  publishRequest('notification:new'),
-  publishRequest('system:broadcast'),
-]);
-export type PublishRequest = z.infer<typeof publishRequestSchema>;
+export type PublishRequest<K extends RoomEventType = RoomEventType> = {
+  [T in K]: z.infer<ReturnType<typeof publishRequest<T>>>;
+}[K];
+
+/** Validates a `POST /api/events` body; its output is a {@link PublishRequest} (see `parsePublishRequest`). */
+export const publishRequestSchema = z.discriminatedUnion('type', nonEmpty(ROOM_EVENT_TYPES.map(publishRequest)));

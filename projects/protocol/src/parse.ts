@@ -8,6 +8,7 @@ import {
   clientMessageSchema,
   publishRequestSchema,
   ROOM_EVENT_TYPES,
+  SERVER_MESSAGE_TYPES,
   serverMessageSchema,
   type ClientMessage,
   type PublishRequest,
@@ -50,18 +51,16 @@ function parseJson(text: string): ParseResult<unknown> {
 /** Parses and validates a client → server frame (text). */
 export function parseClientMessage(text: string): ParseResult<ClientMessage> {
   const json = parseJson(text);
-  return json.ok ? validate(clientMessageSchema, json.value, CLIENT_MESSAGE_TYPES) : json;
+  return json.ok ? validate(clientMessageSchema as z.ZodMiniType<ClientMessage>, json.value, CLIENT_MESSAGE_TYPES) : json;
 }
-
-const SERVER_TYPES = [...ROOM_EVENT_TYPES, 'pong', 'subscribed', 'unsubscribed', 'error', 'resumed', 'recovery:failed'];
 
 /** Parses and validates a server → client frame (text). */
 export function parseServerMessage(text: string): ParseResult<ServerMessage> {
   const json = parseJson(text);
-  return json.ok ? validate(serverMessageSchema as z.ZodMiniType<ServerMessage>, json.value, SERVER_TYPES) : json;
+  return json.ok ? validate(serverMessageSchema as z.ZodMiniType<ServerMessage>, json.value, SERVER_MESSAGE_TYPES) : json;
 }
 
 /** Validates an already-parsed `POST /api/events` body. */
 export function parsePublishRequest(body: unknown): ParseResult<PublishRequest> {
-  return validate(publishRequestSchema, body, ROOM_EVENT_TYPES);
+  return validate(publishRequestSchema as z.ZodMiniType<PublishRequest>, body, ROOM_EVENT_TYPES);
 }

@@ -3,16 +3,11 @@
  * whether or not the email exists, so login answers do not reveal who has an account.
  */
 import { randomBytes, scrypt, timingSafeEqual, type BinaryLike } from 'node:crypto';
-import type { Role } from '@payments-system/protocol';
+import type { User } from '@payments-system/protocol';
+
+export type { User };
 
 const KEY_LENGTH = 32;
-
-export interface User {
-  readonly userId: string;
-  readonly email: string;
-  readonly name: string;
-  readonly role: Role;
-}
 
 interface StoredUser extends User {
   readonly salt: Buffer;

@@ -6,7 +6,7 @@
 import type { KeyObject } from 'node:crypto';
 import { Router } from '@koa/router';
 import { z } from 'zod';
-import { userRoom, type PublishRequest } from '@payments-system/protocol';
+import { userRoom, type DemoAccount, type PublishRequest, type TokenResponse } from '@payments-system/protocol';
 import { signAccessToken, type TokenVerifier } from '../../auth/tokens.ts';
 import { RefreshRefused, type SessionStore } from '../../domain/sessions/session-store.ts';
 import type { User, UserStore } from '../../domain/users/user-store.ts';
@@ -30,7 +30,7 @@ const loginBody = z.object({ email: z.string().min(3).max(254), password: z.stri
 const refreshBody = z.object({ refreshToken: z.string().min(16).max(200) });
 
 export function authRoutes(deps: AuthRouteDependencies): Router<AuthState> {
-  const tokens = (user: User, sessionId: string, refreshToken: string) => ({
+  const tokens = (user: User, sessionId: string, refreshToken: string): TokenResponse => ({
     accessToken: signAccessToken(deps.key, { ...user, sessionId }, { expiresInSeconds: deps.accessTokenTtlSeconds }),
     refreshToken,
     expiresIn: deps.accessTokenTtlSeconds,
@@ -77,8 +77,7 @@ export function authRoutes(deps: AuthRouteDependencies): Router<AuthState> {
     })
     .get('/demo-accounts', (ctx) => {
       if (!deps.demoAccounts) return ctx.throw(404, 'demo accounts are listed in demo mode only');
-      ctx.body = {
-        accounts: deps.demoAccounts.map(({ email, password, name, role }) => ({ email, password, name, role })),
-      };
+      const accounts: DemoAccount[] = deps.demoAccounts.map(({ email, password, name, role }) => ({ email, password, name, role }));
+      ctx.body = { accounts };
     });
 }

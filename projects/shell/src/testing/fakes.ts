@@ -1,5 +1,5 @@
 import { signal } from '@angular/core';
-import type { Payment, User } from '../app/core/api.types';
+import type { Payment, User } from '@payments-system/protocol';
 import type { AuthEnvironment } from '../app/core/auth.service';
 
 export const ALICE: User = { userId: 'alice', email: 'alice@demo.test', name: 'Alice Customer', role: 'CUSTOMER' };

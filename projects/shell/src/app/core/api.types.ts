@@ -1,36 +1,11 @@
-import { PAYMENT_CURRENCIES, type PaymentCurrency } from '@payments-system/protocol';
+import type { PaymentCurrency } from '@payments-system/protocol';
 
-export type Role = 'ADMIN' | 'CUSTOMER' | 'VENDOR';
-
-export interface User {
-  readonly userId: string;
-  readonly email: string;
-  readonly name: string;
-  readonly role: Role;
-}
-
-/** Body of `POST /api/auth/login` and `POST /api/auth/refresh`. */
-export interface TokenResponse {
-  readonly accessToken: string;
-  readonly refreshToken: string;
-  readonly expiresIn: number;
-  readonly user: User;
-}
-
-export interface DemoAccount {
-  readonly email: string;
-  readonly password: string;
-  readonly name: string;
-  readonly role: Role;
-}
-
-/** The payment resource and its rules come from the protocol package, shared with the gateway. */
-export type { Payment } from '@payments-system/protocol';
-export const CURRENCIES = PAYMENT_CURRENCIES;
-export type Currency = PaymentCurrency;
-
+/**
+ * Body of `POST /api/payments`. The app's other domain types (`User`, `TokenResponse`, `DemoAccount`, `Payment`,
+ * `Role`) come from the protocol package, which the gateway's routes use too.
+ */
 export interface NewPayment {
   readonly amount: string;
-  readonly currency: Currency;
+  readonly currency: PaymentCurrency;
   readonly description: string;
 }

@@ -1,7 +1,7 @@
 import { HttpBackend, HttpClient, HttpErrorResponse } from '@angular/common/http';
 import { computed, DestroyRef, inject, Injectable, InjectionToken, signal } from '@angular/core';
 import { firstValueFrom } from 'rxjs';
-import type { TokenResponse, User } from './api.types';
+import type { TokenResponse, User } from '@payments-system/protocol';
 
 /** What is kept in localStorage, so that every tab of the browser shares one login. */
 export interface StoredSession {

@@ -1,6 +1,7 @@
 import { Component, effect, ElementRef, inject, input, output, signal, untracked, viewChild } from '@angular/core';
 import { NonNullableFormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
-import { CURRENCIES, type Currency, type NewPayment } from '../core/api.types';
+import { PAYMENT_CURRENCIES, type PaymentCurrency } from '@payments-system/protocol';
+import type { NewPayment } from '../core/api.types';
 import { AMOUNT_PATTERN } from '../core/payment-rules';
 
 /** A customer's new payment: amount (a decimal string, never a float), currency, description. */
@@ -51,12 +52,12 @@ export class CreatePaymentForm {
   readonly create = output<NewPayment>();
 
   private readonly amountInput = viewChild.required<ElementRef<HTMLInputElement>>('amountInput');
-  protected readonly currencies = CURRENCIES;
+  protected readonly currencies = PAYMENT_CURRENCIES;
   protected readonly submitted = signal(false);
   protected readonly confirmation = signal('');
   protected readonly form = inject(NonNullableFormBuilder).group({
     amount: ['', [Validators.required, Validators.pattern(AMOUNT_PATTERN), positive]],
-    currency: ['EUR' as Currency, [Validators.required]],
+    currency: ['EUR' as PaymentCurrency, [Validators.required]],
     description: ['', [Validators.required, Validators.maxLength(280), notBlank]],
   });
   private sent = false;

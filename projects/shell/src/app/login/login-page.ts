@@ -2,9 +2,9 @@ import { HttpClient } from '@angular/common/http';
 import { afterNextRender, Component, ElementRef, inject, signal, viewChild } from '@angular/core';
 import { toSignal } from '@angular/core/rxjs-interop';
 import { NonNullableFormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
+import type { DemoAccount } from '@payments-system/protocol';
 import { catchError, map, of } from 'rxjs';
 import { errorMessage } from '../core/api-error';
-import type { DemoAccount } from '../core/api.types';
 import { AuthService } from '../core/auth.service';
 
 const SIGNED_OUT_MESSAGES = {

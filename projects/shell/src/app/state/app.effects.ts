@@ -2,6 +2,7 @@ import { HttpClient } from '@angular/common/http';
 import { inject } from '@angular/core';
 import { Actions, createEffect, ofType } from '@ngrx/effects';
 import { Store } from '@ngrx/store';
+import type { Payment } from '@payments-system/protocol';
 import {
   RealtimeConnectionActions,
   RealtimeNotificationsActions,
@@ -11,7 +12,6 @@ import {
 } from '@payments-system/realtime';
 import { catchError, exhaustMap, filter, map, merge, mergeMap, of, pairwise, switchMap, tap, timer, withLatestFrom } from 'rxjs';
 import { errorMessage } from '../core/api-error';
-import type { Payment } from '../core/api.types';
 import { AuthService } from '../core/auth.service';
 import { NoticesActions, noticesFeature, type Toast } from './notices.feature';
 import { PaymentsApiActions, PaymentsPageActions, PaymentsUiActions } from './payments.actions';

@@ -1,6 +1,6 @@
 import { createActionGroup, emptyProps, props } from '@ngrx/store';
-import type { PaymentStatus } from '@payments-system/protocol';
-import type { NewPayment, Payment } from '../core/api.types';
+import type { Payment, PaymentStatus } from '@payments-system/protocol';
+import type { NewPayment } from '../core/api.types';
 
 /** What the person did on the dashboard. */
 export const PaymentsPageActions = createActionGroup({

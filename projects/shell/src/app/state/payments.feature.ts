@@ -1,8 +1,7 @@
 import { createEntityAdapter, type EntityState } from '@ngrx/entity';
 import { createFeature, createReducer, createSelector, on } from '@ngrx/store';
-import type { PaymentStatus } from '@payments-system/protocol';
+import type { Payment, PaymentStatus } from '@payments-system/protocol';
 import { RealtimePaymentsActions } from '@payments-system/realtime';
-import type { Payment } from '../core/api.types';
 import { PaymentsApiActions, PaymentsPageActions, PaymentsUiActions, SessionActions } from './payments.actions';
 
 /** A row of the dashboard: the payment, and what last changed about it. */
