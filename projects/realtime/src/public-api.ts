@@ -34,7 +34,7 @@ export {
   type RealtimeErrorKind,
   type RealtimeRequestErrorCode,
 } from './lib/errors';
-export { backoffDelay } from './lib/backoff';
+export { backoffDelay } from './lib/connection/backoff';
 export {
   provideRealtimeStore,
   RealtimeConnectionActions,

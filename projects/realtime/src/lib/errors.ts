@@ -34,32 +34,3 @@ export class RealtimeRequestError extends Error {
     super(message);
   }
 }
-
-/** @internal How a socket attempt ended; turned into a decision by the service's retry policy. */
-export class ɵConnectionLost extends Error {
-  override readonly name = 'ConnectionLost';
-
-  constructor(
-    /** The socket reached `open` before it ended. */
-    readonly opened: boolean,
-    readonly code: number,
-    readonly reason: string,
-    /** The token this attempt used. */
-    readonly token: string,
-  ) {
-    super(`connection ${opened ? 'closed' : 'failed'} (${code}${reason ? ` ${reason}` : ''})`);
-  }
-}
-
-/** @internal A final decision: stop retrying and surface this error. */
-export class ɵStopConnecting extends Error {
-  override readonly name = 'StopConnecting';
-
-  constructor(
-    readonly error: RealtimeError,
-    /** Whether going back online may start the connection again. */
-    readonly retryWhenOnline: boolean,
-  ) {
-    super(error.message);
-  }
-}

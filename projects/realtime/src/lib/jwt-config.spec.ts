@@ -1,6 +1,6 @@
 import { fakeJwt } from '../spec-helpers/server-messages';
 import { resolveRealtimeConfig } from './config';
-import { isJwtExpired, jwtExpiry } from './jwt';
+import { isJwtExpired, jwtExpiry } from './connection/jwt';
 
 describe('jwtExpiry / isJwtExpired', () => {
   it('reads exp from a JWT without verifying it', () => {

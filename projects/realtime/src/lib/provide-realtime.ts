@@ -13,6 +13,8 @@ import {
   type RealtimeTokenTransport,
   type WebSocketConstructor,
 } from './config';
+import { ɵREALTIME_TRANSPORT } from './connection/transport';
+import { webSocketTransportFactory } from './connection/web-socket-transport';
 import { RealtimeService } from './realtime.service';
 
 /** Kinds of {@link RealtimeFeature}. */
@@ -51,7 +53,10 @@ export function withWebSocketConstructor(
  *
  * ```ts
  * export const appConfig: ApplicationConfig = {
- *   providers: [provideRealtime({ url: '/ws', token: inject(Auth).token, refreshToken: () => inject(Auth).refresh() })],
+ *   providers: [
+ *     // Factories: `inject()` works only inside them (they run in the service's injection context).
+ *     provideRealtime({ url: '/ws', token: () => inject(Auth).token, refreshToken: () => inject(Auth).refresh() }),
+ *   ],
  * };
  * ```
  */
@@ -67,6 +72,7 @@ export function provideRealtime(config: RealtimeConfig, ...features: RealtimeFea
   const resolved = resolveRealtimeConfig(config, transport);
   return makeEnvironmentProviders([
     { provide: ɵREALTIME_CONFIG, useValue: resolved },
+    { provide: ɵREALTIME_TRANSPORT, useFactory: webSocketTransportFactory },
     RealtimeService,
     ...features.flatMap((f) => f.ɵproviders),
     // Creates the service at startup so that autoConnect really connects when the app starts.

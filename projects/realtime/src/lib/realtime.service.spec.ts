@@ -402,8 +402,8 @@ describe('RealtimeService (unit, virtual time)', () => {
         expect(ctl.latest.sentOfType('subscribe').map((m) => m.payload?.room)).toEqual(['payment:p1', 'payment:p2']);
         ackRooms(ctl.latest);
       }
-      ctl.latest.receive(paymentUpdated('p2'));
-      ctl.latest.receive(paymentUpdated('p3'));
+      ctl.latest.receive(paymentUpdated('p2', 'completed', undefined, 'payment:p2'));
+      ctl.latest.receive(paymentUpdated('p3', 'completed', undefined, 'payment:p3'));
       expect(events).toEqual(['payment:updated']);
       sub.unsubscribe();
     });

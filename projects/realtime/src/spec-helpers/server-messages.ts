@@ -1,18 +1,20 @@
 import type { FakeWebSocket } from '@payments-system/realtime/testing';
-import type { PaymentUpdatedPayload, ServerMessage } from '@payments-system/protocol';
+import type { PaymentUpdatedPayload, Room, ServerMessage } from '@payments-system/protocol';
 
 /** Fixed timestamp for server frames built in unit specs (valid ISO 8601). */
 export const TS = '2026-12-11T10:00:00.000Z';
 
 let lastEventSequence = 0;
 
-/** A payment event; each call gets a new, higher event id unless one is given. */
+/** A payment event published to `room`; each call gets a new, higher event id unless one is given. */
 export function paymentUpdated(
   paymentId: string,
   status: PaymentUpdatedPayload['status'] = 'completed',
   id = `1765447200000-${++lastEventSequence}`,
+  room?: Room,
 ): ServerMessage<'payment:updated'> {
-  return { type: 'payment:updated', payload: { paymentId, status, amount: '100.00', currency: 'EUR' }, timestamp: TS, id };
+  const payload = { paymentId, status, amount: '100.00', currency: 'EUR' };
+  return { type: 'payment:updated', payload, timestamp: TS, id, ...(room === undefined ? {} : { room }) };
 }
 
 /** Plays the gateway: answers every `subscribe`/`unsubscribe` the client sent since the last call. */

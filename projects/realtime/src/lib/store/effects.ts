@@ -1,7 +1,7 @@
 import { inject, InjectionToken, Injector, runInInjectionContext } from '@angular/core';
 import { Actions, createEffect, ofType } from '@ngrx/effects';
 import type { PaymentUpdatedPayload, Room } from '@payments-system/protocol';
-import { asyncScheduler, catchError, EMPTY, filter, from, isObservable, map, mergeMap, of, switchMap, take, tap, type Observable } from 'rxjs';
+import { asyncScheduler, catchError, EMPTY, filter, from, isObservable, map, merge, mergeMap, of, switchMap, take, tap, type Observable } from 'rxjs';
 import { RealtimeRequestError } from '../errors';
 import { RealtimeService } from '../realtime.service';
 import {
@@ -39,12 +39,9 @@ export const ɵREALTIME_RELOAD_PAYMENTS = new InjectionToken<RealtimePaymentsLoa
 /** `resumed` / `recovery:failed` after a reconnect → `Resumed` / `Recovery Failed`. */
 export const recovery$ = createEffect(
   (realtime = inject(RealtimeService)) =>
-    realtime.messages$.pipe(
-      mergeMap((message) => {
-        if (message.type === 'resumed') return of(RealtimeConnectionActions.resumed(message.payload));
-        if (message.type === 'recovery:failed') return of(RealtimeConnectionActions.recoveryFailed(message.payload));
-        return [];
-      }),
+    merge(
+      realtime.on('resumed').pipe(map((message) => RealtimeConnectionActions.resumed(message.payload))),
+      realtime.on('recovery:failed').pipe(map((message) => RealtimeConnectionActions.recoveryFailed(message.payload))),
     ),
   { functional: true },
 );
@@ -102,16 +99,13 @@ export const sessionLogout$ = createEffect(
 /** `notification:new` and `system:broadcast` → actions the app can show. */
 export const notifications$ = createEffect(
   (realtime = inject(RealtimeService)) =>
-    realtime.messages$.pipe(
-      mergeMap((message) => {
-        if (message.type === 'notification:new') {
-          return of(RealtimeNotificationsActions.notificationReceived({ notification: message.payload }));
-        }
-        if (message.type === 'system:broadcast') {
-          return of(RealtimeNotificationsActions.broadcastReceived({ broadcast: message.payload }));
-        }
-        return [];
-      }),
+    merge(
+      realtime
+        .on('notification:new')
+        .pipe(map((message) => RealtimeNotificationsActions.notificationReceived({ notification: message.payload }))),
+      realtime
+        .on('system:broadcast')
+        .pipe(map((message) => RealtimeNotificationsActions.broadcastReceived({ broadcast: message.payload }))),
     ),
   { functional: true },
 );

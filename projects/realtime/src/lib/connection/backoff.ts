@@ -1,4 +1,4 @@
-import type { RealtimeJitter } from './config';
+import type { RealtimeJitter } from '../config';
 
 /** Delay before retry `attempt` (1-based) without jitter: the table's entry, the last one repeating. */
 export function baseBackoffDelay(attempt: number, delaysMs: readonly number[]): number {

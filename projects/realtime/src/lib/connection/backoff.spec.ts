@@ -1,4 +1,4 @@
-import { DEFAULT_RECONNECT } from './config';
+import { DEFAULT_RECONNECT } from '../config';
 import { backoffDelay, baseBackoffDelay } from './backoff';
 
 describe('backoffDelay', () => {

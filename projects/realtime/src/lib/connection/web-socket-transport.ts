@@ -1,0 +1,304 @@
+/**
+ * The default connection owner: one WebSocket at a time, retried by the {@link decideAfterEnding} policy, its
+ * state kept by the {@link ConnectionStateMachine}.
+ *
+ * The connection loop is one RxJS chain: token → socket attempt → `retry`, whose delay is the policy's decision
+ * (wait, refresh the token, or stop). Each socket ends in its attempt's teardown; the loop itself ends only in
+ * {@link WebSocketTransport.end}: disconnect(), a logout, reconnect(), a final decision and destroy() all go
+ * through it.
+ */
+import { DOCUMENT, isPlatformServer } from '@angular/common';
+import { inject, Injector, PLATFORM_ID } from '@angular/core';
+import { assertNever, BEARER_SUBPROTOCOL, CloseCode, type ClientMessage } from '@payments-system/protocol';
+import {
+  asyncScheduler,
+  catchError,
+  defer,
+  fromEvent,
+  NEVER,
+  race,
+  retry,
+  Subject,
+  Subscription,
+  switchMap,
+  take,
+  tap,
+  throwError,
+  timer,
+  type Observable,
+} from 'rxjs';
+import {
+  ɵREALTIME_CONFIG,
+  ɵREALTIME_ONLINE,
+  ɵREALTIME_RANDOM,
+  ɵREALTIME_WEB_SOCKET_CTOR,
+  type ResolvedRealtimeConfig,
+  type WebSocketConstructor,
+} from '../config';
+import { correlationIds } from '../correlation-ids';
+import type { RealtimeError } from '../errors';
+import {
+  CONNECTED,
+  CONNECTING,
+  ConnectionStateMachine,
+  DISCONNECTED,
+  reconnecting,
+  type RealtimeConnectionSnapshot,
+} from './connection-state';
+import {
+  decideAfterEnding,
+  decideAfterError,
+  decideAfterRefreshFailure,
+  type RetryDecision,
+  type StopDecision,
+} from './retry-policy';
+import { ConnectionLost, openSocket, type OpenSocket, type SocketEvent } from './socket-attempt';
+import { socketUrl, type PageLocation } from './socket-url';
+import { TokenSource } from './token-source';
+import type { RealtimeTransport, RealtimeTransportEvent, RealtimeTransportFactory, RealtimeTransportLink } from './transport';
+
+export interface WebSocketTransportDeps {
+  readonly config: ResolvedRealtimeConfig;
+  readonly tokens: TokenSource;
+  readonly WebSocketCtor: WebSocketConstructor | null;
+  /** Jitter and correlation-id randomness, as `Math.random`. */
+  readonly random: () => number;
+  /** The browser's `online` event: cuts a backoff wait short, and restarts after giving up for network reasons. */
+  readonly online$: Observable<unknown>;
+  /** The page's location, to resolve a relative URL. */
+  readonly location: PageLocation | null;
+}
+
+/** How the loop ends: start again in a state, or stop in `disconnected`. */
+type Ending =
+  | { readonly then: 'restart'; readonly state: 'connecting' | 'reconnecting' }
+  | { readonly then: 'stop'; readonly retryWhenOnline: boolean; readonly error?: RealtimeError };
+
+/** Carries a stop decision through the loop's error channel to {@link WebSocketTransport.end}. */
+class StopConnecting extends Error {
+  constructor(readonly decision: StopDecision) {
+    super(decision.error.message);
+  }
+}
+
+export class WebSocketTransport implements RealtimeTransport {
+  private readonly machine = new ConnectionStateMachine();
+  private readonly subject = new Subject<RealtimeTransportEvent>();
+  readonly events$: Observable<RealtimeTransportEvent> = this.subject.asObservable();
+  private readonly nextId: (prefix: string) => string;
+  private readonly subscriptions = new Subscription();
+
+  /** The running connection loop, or `null` when stopped. */
+  private loop: Subscription | null = null;
+  private socket: OpenSocket | null = null;
+  /** Failed attempts since the last open (the backoff position). */
+  private failures = 0;
+  private refreshedSinceOpen = false;
+  /** The app wants a connection (connect() called, disconnect() not). */
+  private wanted = false;
+  private retryWhenOnline = false;
+
+  constructor(
+    private readonly deps: WebSocketTransportDeps,
+    private readonly link: RealtimeTransportLink,
+  ) {
+    this.nextId = correlationIds(deps.random);
+    this.subscriptions.add(deps.tokens.changes$.subscribe((token) => this.onTokenChanged(token)));
+    this.subscriptions.add(
+      deps.online$.subscribe(() => {
+        if (this.wanted && this.retryWhenOnline && !this.loop) this.start('connecting');
+      }),
+    );
+  }
+
+  get snapshot(): RealtimeConnectionSnapshot {
+    return this.machine.snapshot;
+  }
+
+  connect(): void {
+    this.wanted = true;
+    if (!this.loop) this.start('connecting');
+  }
+
+  reconnect(): void {
+    this.wanted = true;
+    this.end({ then: 'restart', state: this.machine.state === 'disconnected' ? 'connecting' : 'reconnecting' });
+  }
+
+  disconnect(): void {
+    this.wanted = false;
+    this.end({ then: 'stop', retryWhenOnline: false });
+  }
+
+  write(message: ClientMessage): boolean {
+    if (!this.socket) return false;
+    this.socket.send(message);
+    return true;
+  }
+
+  destroy(): void {
+    this.disconnect();
+    this.subscriptions.unsubscribe();
+    this.machine.complete();
+    this.subject.complete();
+  }
+
+  /** The one teardown path: closes the socket (1000), ends the loop, then restarts or stops. */
+  private end(ending: Ending): void {
+    const socket = this.socket;
+    this.socket = null;
+    socket?.close(CloseCode.Normal, 'client disconnect');
+    this.loop?.unsubscribe();
+    this.loop = null;
+    switch (ending.then) {
+      case 'restart':
+        this.start(ending.state);
+        return;
+      case 'stop':
+        this.retryWhenOnline = ending.retryWhenOnline;
+        this.setState(DISCONNECTED);
+        if (ending.error) this.emit({ type: 'error', error: ending.error });
+        return;
+      default:
+        assertNever(ending, 'ending');
+    }
+  }
+
+  private start(initial: 'connecting' | 'reconnecting'): void {
+    this.failures = 0;
+    this.refreshedSinceOpen = false;
+    this.retryWhenOnline = false;
+    this.setState(initial === 'connecting' ? CONNECTING : reconnecting(0));
+    // Assigned before subscribing: an attempt may end synchronously, and end() must find (and clear) it.
+    const loop = new Subscription();
+    this.loop = loop;
+    loop.add(
+      defer(() => this.deps.tokens.next())
+        .pipe(
+          switchMap((token) => this.attempt(token)),
+          retry({ delay: (error: unknown) => this.afterEnding(error) }),
+        )
+        .subscribe({
+          next: (event) => this.onSocketEvent(event),
+          error: (error: unknown) => {
+            const decision = error instanceof StopConnecting ? error.decision : decideAfterError(error, this.now());
+            this.end({ then: 'stop', retryWhenOnline: decision.retryWhenOnline, error: decision.error });
+          },
+        }),
+    );
+  }
+
+  private attempt(token: string): Observable<SocketEvent> {
+    const { config } = this.deps;
+    const inQuery = config.tokenTransport === 'query';
+    return openSocket({
+      url: socketUrl(config.url, this.deps.location, inQuery ? token : null, this.link.resumePoint()),
+      protocols: inQuery ? undefined : [BEARER_SUBPROTOCOL, token],
+      token,
+      WebSocketCtor: this.deps.WebSocketCtor,
+      heartbeat: config.heartbeat,
+      nextId: this.nextId,
+    });
+  }
+
+  private onSocketEvent(event: SocketEvent): void {
+    switch (event.type) {
+      case 'open':
+        this.socket = event.socket;
+        this.failures = 0;
+        this.refreshedSinceOpen = false;
+        this.emit({ type: 'open' });
+        this.setState(CONNECTED);
+        return;
+      case 'frame':
+        if (event.frame.ok) {
+          this.emit({ type: 'message', message: event.frame.value });
+        } else {
+          const message = `malformed server message: ${event.frame.error}`;
+          this.emit({ type: 'error', error: { kind: 'protocol', message, at: this.now() } });
+        }
+        return;
+      default:
+        assertNever(event, 'socket event');
+    }
+  }
+
+  /** The attempt ended: the policy decides; the returned observable's first value starts the next attempt. */
+  private afterEnding(error: unknown): Observable<unknown> {
+    this.socket = null;
+    if (!(error instanceof ConnectionLost)) return stopWith(decideAfterError(error, this.now()));
+    const decision: RetryDecision = decideAfterEnding(error, {
+      failures: this.failures,
+      refreshedSinceOpen: this.refreshedSinceOpen,
+      canRefresh: this.deps.tokens.canRefresh,
+      reconnect: this.deps.config.reconnect,
+      random: this.deps.random,
+      now: this.now(),
+    });
+    switch (decision.action) {
+      case 'wait': {
+        const { attempt, delayMs } = decision;
+        this.failures = attempt;
+        this.emit({ type: 'error', error: decision.error });
+        this.setState(reconnecting(attempt, this.now() + delayMs));
+        return race(timer(delayMs), this.deps.online$).pipe(
+          take(1),
+          tap(() => this.setState(reconnecting(attempt, null))),
+        );
+      }
+      case 'refresh-token':
+        this.refreshedSinceOpen = true;
+        this.setState(reconnecting(this.failures));
+        return this.deps.tokens
+          .refresh()
+          .pipe(catchError((cause: unknown) => stopWith(decideAfterRefreshFailure(decision.closeCode, cause, this.now()))));
+      case 'stop':
+        return stopWith(decision);
+      default:
+        return assertNever(decision, 'retry decision');
+    }
+  }
+
+  private onTokenChanged(token: string | null): void {
+    if (!this.wanted) return;
+    // Logged out: close, but connect again by itself when a token arrives.
+    if (!token) return this.end({ then: 'stop', retryWhenOnline: false });
+    // The attempt waiting for a token takes this one; nothing to restart.
+    if (this.deps.tokens.waiting) return;
+    // E.g. the app stored the token we just refreshed.
+    if (token === this.deps.tokens.inUse && this.loop) return;
+    this.reconnect();
+  }
+
+  private setState(next: RealtimeConnectionSnapshot): void {
+    if (this.machine.transition(next)) this.emit({ type: 'state', snapshot: next });
+  }
+
+  private emit(event: RealtimeTransportEvent): void {
+    this.subject.next(event);
+  }
+
+  private now(): number {
+    return asyncScheduler.now();
+  }
+}
+
+function stopWith(decision: StopDecision): Observable<never> {
+  return throwError(() => new StopConnecting(decision));
+}
+
+/** The default {@link RealtimeTransportFactory}; runs in the injection context of `provideRealtime()`'s providers. */
+export function webSocketTransportFactory(): RealtimeTransportFactory {
+  const config = inject(ɵREALTIME_CONFIG);
+  const injector = inject(Injector);
+  const isServer = isPlatformServer(inject(PLATFORM_ID));
+  const document = inject(DOCUMENT, { optional: true });
+  const view = document?.defaultView;
+  const WebSocketCtor = inject(ɵREALTIME_WEB_SOCKET_CTOR);
+  const random = inject(ɵREALTIME_RANDOM);
+  const online$ = inject(ɵREALTIME_ONLINE, { optional: true }) ?? (!isServer && view ? fromEvent(view, 'online') : NEVER);
+  return (link) => {
+    const tokens = new TokenSource(config.token, config.refreshToken, injector);
+    return new WebSocketTransport({ config, tokens, WebSocketCtor, random, online$, location: document?.location ?? null }, link);
+  };
+}
