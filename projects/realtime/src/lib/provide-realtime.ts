@@ -14,7 +14,7 @@ import {
   type WebSocketConstructor,
 } from './config';
 import { ɵREALTIME_TRANSPORT } from './connection/transport';
-import { webSocketTransportFactory } from './connection/web-socket-transport';
+import { webSocketTransportFactory } from './connection/web-socket-transport.provider';
 import { RealtimeService } from './realtime.service';
 
 /** Kinds of {@link RealtimeFeature}. */

@@ -338,6 +338,16 @@ describe('RealtimeService (unit, virtual time)', () => {
       expect(ctl.sockets.length).toBe(2);
       expect(ctl.latest.bearerToken).toBe('login-2');
     });
+
+    it('connects straight away when the first token arrives, without a detour through reconnecting', () => {
+      const token = new BehaviorSubject<string | null>(null);
+      const { service, ctl, states } = setup({ token });
+      service.connect();
+      token.next('login-1');
+      ctl.latest.open();
+      expect(states).toEqual(['disconnected', 'connecting', 'connected']);
+      expect(ctl.sockets.length).toBe(1);
+    });
   });
 
   describe('rooms', () => {
@@ -455,6 +465,45 @@ describe('RealtimeService (unit, virtual time)', () => {
       ackRooms(ctl.latest, ['role:ADMIN']);
       expect(error).toEqual(jasmine.any(RealtimeRequestError));
       expect((error as RealtimeRequestError).code).toBe('FORBIDDEN');
+    });
+
+    it('room() yields the events published to that room only, not every room event of the socket', () => {
+      const { service, ctl } = setup();
+      service.connect();
+      ctl.latest.open();
+      const admin: string[] = [];
+      const payment: string[] = [];
+      const subs = [
+        service.room('role:ADMIN').subscribe((e) => admin.push(`${e.room} ${e.id}`)),
+        service.room('payment:p1').subscribe((e) => payment.push(`${e.room} ${e.id}`)),
+      ];
+      ackRooms(ctl.latest);
+      ctl.latest.receive(paymentUpdated('p1', 'processing', '1765447200000-1', 'user:u1')); // about p1, to another room
+      ctl.latest.receive(paymentUpdated('p1', 'processing', '1765447200000-2', 'role:ADMIN'));
+      ctl.latest.receive(paymentUpdated('p1', 'completed', '1765447200000-3', 'payment:p1'));
+      ctl.latest.receive(paymentUpdated('p1', 'completed', '1765447200000-4')); // names no room: in no room()
+      expect(admin).toEqual(['role:ADMIN 1765447200000-2']);
+      expect(payment).toEqual(['payment:p1 1765447200000-3']);
+      subs.forEach((sub) => sub.unsubscribe());
+    });
+
+    it('re-joins the rooms, resumes and flushes the queue before anyone sees connected', async () => {
+      const { service, ctl } = setup();
+      service.connect();
+      ctl.latest.open();
+      const ack = service.subscribe('payment:p1');
+      ackRooms(ctl.latest);
+      await ack;
+      ctl.latest.receive(paymentUpdated('p1', 'processing', '1765447200000-5', 'payment:p1'));
+      ctl.latest.serverClose(1001);
+      service.send({ type: 'ping', correlationId: 'queued' });
+      service.state$.subscribe((s) => {
+        if (s === 'connected') service.send({ type: 'ping', correlationId: 'sent-on-connected' });
+      });
+      clock.tick(1000);
+      ctl.latest.open();
+      const sent = ctl.latest.messages.map((m) => (m.type === 'ping' ? m.correlationId : m.type));
+      expect(sent).toEqual(['subscribe', 'resume', 'queued', 'sent-on-connected']);
     });
 
     it('unsubscribe() sends when connected and resolves with the ack', async () => {

@@ -7,55 +7,17 @@
  * {@link WebSocketTransport.end}: disconnect(), a logout, reconnect(), a final decision and destroy() all go
  * through it.
  */
-import { DOCUMENT, isPlatformServer } from '@angular/common';
-import { inject, Injector, PLATFORM_ID } from '@angular/core';
 import { assertNever, BEARER_SUBPROTOCOL, CloseCode, type ClientMessage } from '@payments-system/protocol';
-import {
-  asyncScheduler,
-  catchError,
-  defer,
-  fromEvent,
-  NEVER,
-  race,
-  retry,
-  Subject,
-  Subscription,
-  switchMap,
-  take,
-  tap,
-  throwError,
-  timer,
-  type Observable,
-} from 'rxjs';
-import {
-  ɵREALTIME_CONFIG,
-  ɵREALTIME_ONLINE,
-  ɵREALTIME_RANDOM,
-  ɵREALTIME_WEB_SOCKET_CTOR,
-  type ResolvedRealtimeConfig,
-  type WebSocketConstructor,
-} from '../config';
+import { asyncScheduler, catchError, defer, race, retry, Subject, Subscription, switchMap, take, tap, throwError, timer, type Observable } from 'rxjs';
+import type { ResolvedRealtimeConfig, WebSocketConstructor } from '../config';
 import { correlationIds } from '../correlation-ids';
 import type { RealtimeError } from '../errors';
-import {
-  CONNECTED,
-  CONNECTING,
-  ConnectionStateMachine,
-  DISCONNECTED,
-  reconnecting,
-  type RealtimeConnectionSnapshot,
-} from './connection-state';
-import {
-  decideAfterEnding,
-  decideAfterError,
-  decideAfterRefreshFailure,
-  type RetryDecision,
-  type StopDecision,
-} from './retry-policy';
+import { CONNECTED, CONNECTING, ConnectionStateMachine, DISCONNECTED, reconnecting, type RealtimeConnectionSnapshot } from './connection-state';
+import { decideAfterEnding, decideAfterError, decideAfterRefreshFailure, type RetryDecision, type StopDecision } from './retry-policy';
 import { ConnectionLost, openSocket, type OpenSocket, type SocketEvent } from './socket-attempt';
 import { socketUrl, type PageLocation } from './socket-url';
-import { TokenSource } from './token-source';
-import type { RealtimeTransport, RealtimeTransportEvent, RealtimeTransportFactory, RealtimeTransportLink } from './transport';
+import type { TokenSource } from './token-source';
+import type { RealtimeTransport, RealtimeTransportEvent, RealtimeTransportLink } from './transport';
 
 export interface WebSocketTransportDeps {
   readonly config: ResolvedRealtimeConfig;
@@ -285,20 +247,4 @@ export class WebSocketTransport implements RealtimeTransport {
 
 function stopWith(decision: StopDecision): Observable<never> {
   return throwError(() => new StopConnecting(decision));
-}
-
-/** The default {@link RealtimeTransportFactory}; runs in the injection context of `provideRealtime()`'s providers. */
-export function webSocketTransportFactory(): RealtimeTransportFactory {
-  const config = inject(ɵREALTIME_CONFIG);
-  const injector = inject(Injector);
-  const isServer = isPlatformServer(inject(PLATFORM_ID));
-  const document = inject(DOCUMENT, { optional: true });
-  const view = document?.defaultView;
-  const WebSocketCtor = inject(ɵREALTIME_WEB_SOCKET_CTOR);
-  const random = inject(ɵREALTIME_RANDOM);
-  const online$ = inject(ɵREALTIME_ONLINE, { optional: true }) ?? (!isServer && view ? fromEvent(view, 'online') : NEVER);
-  return (link) => {
-    const tokens = new TokenSource(config.token, config.refreshToken, injector);
-    return new WebSocketTransport({ config, tokens, WebSocketCtor, random, online$, location: document?.location ?? null }, link);
-  };
 }

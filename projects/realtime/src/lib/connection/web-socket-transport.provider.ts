@@ -1,0 +1,24 @@
+/** Angular wiring of the default transport: its dependencies come from `provideRealtime()`'s providers. */
+import { DOCUMENT, isPlatformServer } from '@angular/common';
+import { inject, Injector, PLATFORM_ID } from '@angular/core';
+import { fromEvent, NEVER } from 'rxjs';
+import { ɵREALTIME_CONFIG, ɵREALTIME_ONLINE, ɵREALTIME_RANDOM, ɵREALTIME_WEB_SOCKET_CTOR } from '../config';
+import { TokenSource } from './token-source';
+import type { RealtimeTransportFactory } from './transport';
+import { WebSocketTransport } from './web-socket-transport';
+
+/** The default {@link RealtimeTransportFactory}; runs in the injection context of `provideRealtime()`'s providers. */
+export function webSocketTransportFactory(): RealtimeTransportFactory {
+  const config = inject(ɵREALTIME_CONFIG);
+  const injector = inject(Injector);
+  const isServer = isPlatformServer(inject(PLATFORM_ID));
+  const document = inject(DOCUMENT, { optional: true });
+  const view = document?.defaultView;
+  const WebSocketCtor = inject(ɵREALTIME_WEB_SOCKET_CTOR);
+  const random = inject(ɵREALTIME_RANDOM);
+  const online$ = inject(ɵREALTIME_ONLINE, { optional: true }) ?? (!isServer && view ? fromEvent(view, 'online') : NEVER);
+  return (link) => {
+    const tokens = new TokenSource(config.token, config.refreshToken, injector);
+    return new WebSocketTransport({ config, tokens, WebSocketCtor, random, online$, location: document?.location ?? null }, link);
+  };
+}
