@@ -29,6 +29,20 @@ describe('loadConfig', () => {
       busRetentionMs: 300_000,
       busRetentionBytes: 4_194_304,
       recoveryMaxEvents: 1000,
+      trustProxyHops: 0,
+      maxSocketsPerUser: 32,
+      resumeBurst: 3,
+      resumesPerMinute: 6,
+      jwtMaxTtlSeconds: 86_400,
+      jwtClockSkewSeconds: 30,
+      loginMaxAttemptsPerAccount: 10,
+      loginMaxAttemptsPerAddress: 100,
+      loginThrottleWindowSeconds: 900,
+      paymentsPerUserPerMinute: 30,
+      paymentsMaxPerUser: 1000,
+      httpHeadersTimeoutMs: 10_000,
+      httpRequestTimeoutMs: 30_000,
+      metricsToken: undefined,
     });
   });
 
@@ -63,6 +77,24 @@ describe('loadConfig', () => {
 
   it('treats an empty variable as unset', () => {
     assert.equal(loadConfig({ JWT_SECRET: secret, PORT: '' }).port, 3000);
+  });
+
+  it('refuses a headers timeout above the request timeout', () => {
+    assert.throws(
+      () => loadConfig({ JWT_SECRET: secret, HTTP_HEADERS_TIMEOUT_MS: '5000', HTTP_REQUEST_TIMEOUT_MS: '1000' }),
+      /HTTP_HEADERS_TIMEOUT_MS \(5000\) must not exceed HTTP_REQUEST_TIMEOUT_MS/,
+    );
+  });
+
+  it('refuses an access-token lifetime the gateway itself would refuse', () => {
+    assert.throws(
+      () => loadConfig({ JWT_SECRET: secret, ACCESS_TOKEN_TTL_SECONDS: '7200', JWT_MAX_TTL_SECONDS: '3600' }),
+      /ACCESS_TOKEN_TTL_SECONDS \(7200\) must not exceed JWT_MAX_TTL_SECONDS/,
+    );
+  });
+
+  it('refuses a short METRICS_TOKEN', () => {
+    assert.throws(() => loadConfig({ JWT_SECRET: secret, METRICS_TOKEN: 'short' }), /METRICS_TOKEN must be at least 16 characters/);
   });
 
   it('refuses a burst below the sustained rate', () => {

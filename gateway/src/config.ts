@@ -43,6 +43,31 @@ export interface GatewayConfig {
   readonly busRetentionBytes: number;
   /** Most events one resume replays; a client that missed more reloads its state instead. */
   readonly recoveryMaxEvents: number;
+
+  // Hardening limits: what one client, user or address may cost a gateway (docs/protocol.md).
+  /** Proxies in front of the gateway whose X-Forwarded-For entries are trusted (0: use the peer's address). */
+  readonly trustProxyHops: number;
+  /** Open sockets per user on one gateway; the next handshake is refused with 429. */
+  readonly maxSocketsPerUser: number;
+  /** `resume` requests per socket: at once, and sustained per minute (a replay is expensive). */
+  readonly resumeBurst: number;
+  readonly resumesPerMinute: number;
+  /** Longest access-token lifetime accepted (`exp - iat`, and `exp - now`). */
+  readonly jwtMaxTtlSeconds: number;
+  /** Clock difference tolerated with token issuers, for `iat` and `nbf` in the future. */
+  readonly jwtClockSkewSeconds: number;
+  /** Login attempts per account (since its last successful login) and per client address, within the window. */
+  readonly loginMaxAttemptsPerAccount: number;
+  readonly loginMaxAttemptsPerAddress: number;
+  readonly loginThrottleWindowSeconds: number;
+  /** The demo's payment creations per user per minute, and payments kept per user. */
+  readonly paymentsPerUserPerMinute: number;
+  readonly paymentsMaxPerUser: number;
+  /** Time a client gets to send its request headers, and its whole request (headers and body). */
+  readonly httpHeadersTimeoutMs: number;
+  readonly httpRequestTimeoutMs: number;
+  /** Bearer token for GET /metrics; unset serves metrics to loopback clients only. */
+  readonly metricsToken: string | undefined;
 }
 
 /** Each variable, its config key and its schema (defaults included). */
@@ -97,6 +122,20 @@ const envSchema = {
   BUS_RETENTION_MS: ['busRetentionMs', integer(1000, 7 * 86_400_000).default(300_000)],
   BUS_RETENTION_BYTES: ['busRetentionBytes', integer(0, 1024 * 1024 * 1024).default(4 * 1024 * 1024)],
   RECOVERY_MAX_EVENTS: ['recoveryMaxEvents', integer(1, 100_000).default(1000)],
+  TRUST_PROXY_HOPS: ['trustProxyHops', integer(0, 10).default(0)],
+  WS_MAX_SOCKETS_PER_USER: ['maxSocketsPerUser', integer(1, 100_000).default(32)],
+  WS_RESUME_BURST: ['resumeBurst', integer(1, 1000).default(3)],
+  WS_RESUMES_PER_MINUTE: ['resumesPerMinute', integer(1, 60_000).default(6)],
+  JWT_MAX_TTL_SECONDS: ['jwtMaxTtlSeconds', integer(60, 30 * 86_400).default(86_400)],
+  JWT_CLOCK_SKEW_SECONDS: ['jwtClockSkewSeconds', integer(0, 600).default(30)],
+  LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: ['loginMaxAttemptsPerAccount', integer(1, 100_000).default(10)],
+  LOGIN_MAX_ATTEMPTS_PER_ADDRESS: ['loginMaxAttemptsPerAddress', integer(1, 1_000_000).default(100)],
+  LOGIN_THROTTLE_WINDOW_SECONDS: ['loginThrottleWindowSeconds', integer(1, 86_400).default(900)],
+  PAYMENTS_PER_USER_PER_MINUTE: ['paymentsPerUserPerMinute', integer(1, 100_000).default(30)],
+  PAYMENTS_MAX_PER_USER: ['paymentsMaxPerUser', integer(1, 1_000_000).default(1000)],
+  HTTP_HEADERS_TIMEOUT_MS: ['httpHeadersTimeoutMs', integer(100, 600_000).default(10_000)],
+  HTTP_REQUEST_TIMEOUT_MS: ['httpRequestTimeoutMs', integer(100, 3_600_000).default(30_000)],
+  METRICS_TOKEN: ['metricsToken', z.string().min(16, 'must be at least 16 characters').optional()],
 } as const satisfies Record<string, readonly [keyof GatewayConfig, z.ZodType]>;
 
 export type EnvVariable = keyof typeof envSchema;
@@ -137,6 +176,16 @@ function checkConfig(config: GatewayConfig): GatewayConfig {
   if (config.rateLimitBurst < config.rateLimitPerSecond) {
     throw new ConfigError(
       `invalid configuration: WS_RATE_LIMIT_BURST (${config.rateLimitBurst}) must be at least WS_RATE_LIMIT_PER_SECOND (${config.rateLimitPerSecond})`,
+    );
+  }
+  if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) {
+    throw new ConfigError(
+      `invalid configuration: HTTP_HEADERS_TIMEOUT_MS (${config.httpHeadersTimeoutMs}) must not exceed HTTP_REQUEST_TIMEOUT_MS (${config.httpRequestTimeoutMs})`,
+    );
+  }
+  if (config.accessTokenTtlSeconds > config.jwtMaxTtlSeconds) {
+    throw new ConfigError(
+      `invalid configuration: ACCESS_TOKEN_TTL_SECONDS (${config.accessTokenTtlSeconds}) must not exceed JWT_MAX_TTL_SECONDS (${config.jwtMaxTtlSeconds}): the gateway would refuse its own tokens`,
     );
   }
   return Object.freeze({ ...config, allowedOrigins: Object.freeze([...config.allowedOrigins]) });

@@ -22,8 +22,8 @@ export class GatewayMetrics {
   });
   readonly handshakesRefused = new Counter({
     name: 'gateway_handshakes_refused_total',
-    help: 'WebSocket handshakes refused before the upgrade, by HTTP status.',
-    labelNames: ['status'] as const,
+    help: 'WebSocket handshakes refused before the upgrade, by HTTP status and reason.',
+    labelNames: ['status', 'reason'] as const,
     registers: [this.registry],
   });
   readonly authFailures = new Counter({
@@ -64,7 +64,7 @@ export class GatewayMetrics {
   });
   readonly resumes = new Counter({
     name: 'gateway_resumes_total',
-    help: 'Resume requests after a reconnect, by outcome (resumed, too-old, too-many, unavailable).',
+    help: 'Resume requests after a reconnect, by outcome (resumed, too-old, too-many, unavailable; refused: in-progress, rate-limited).',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
@@ -81,6 +81,29 @@ export class GatewayMetrics {
   readonly slowConsumerCloses = new Counter({
     name: 'gateway_slow_consumer_closes_total',
     help: 'Sockets closed with 4008 for an unsent backlog over WS_MAX_BUFFERED_BYTES.',
+    registers: [this.registry],
+  });
+  readonly loginsThrottled = new Counter({
+    name: 'gateway_logins_throttled_total',
+    help: 'Logins answered 429, by the limit that refused them (account: failures per account, address: attempts per client address).',
+    labelNames: ['scope'] as const,
+    registers: [this.registry],
+  });
+  readonly paymentsThrottled = new Counter({
+    name: 'gateway_payments_throttled_total',
+    help: 'Payment creations answered 429 (the per-user quota of the demo).',
+    registers: [this.registry],
+  });
+  readonly httpClientErrors = new Counter({
+    name: 'gateway_http_client_errors_total',
+    help: 'HTTP connections answered before any handler ran (malformed request, headers too large, request too slow), by status.',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+  readonly internalErrors = new Counter({
+    name: 'gateway_internal_errors_total',
+    help: 'Unexpected errors, by where they were caught (upgrade, message, http, uncaught_exception, unhandled_rejection). Any is a bug.',
+    labelNames: ['source'] as const,
     registers: [this.registry],
   });
   readonly tokenExpiryCloses = new Counter({

@@ -15,9 +15,13 @@ export const ERROR_CODES = [
   'METHOD_NOT_ALLOWED',
   /** The request conflicts with the resource's state (HTTP 409). */
   'CONFLICT',
+  /** The request did not arrive in time: headers or body too slow (HTTP 408). */
+  'REQUEST_TIMEOUT',
   /** The body is larger than the server accepts (HTTP 413). */
   'PAYLOAD_TOO_LARGE',
-  /** Too many requests (HTTP 429). */
+  /** The request's headers are larger than the server accepts (HTTP 431). */
+  'HEADERS_TOO_LARGE',
+  /** Too many requests, logins, resumes or open sockets; retry after the time given (HTTP 429, `Retry-After`). */
   'RATE_LIMITED',
   /** A dependency is down; retry later (HTTP 503). */
   'SERVICE_UNAVAILABLE',
