@@ -16,6 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Room, RoomEvent } from '@payments-system/protocol';
 import { Broadcaster } from '../gateway/src/realtime/broadcaster.ts';
+import { Outbound } from '../gateway/src/realtime/outbound.ts';
 import type { Claims } from '../gateway/src/auth/tokens.ts';
 import { Connection, GatewaySocket, type ConnectionOwner } from '../gateway/src/realtime/connection.ts';
 import { rawSocket, textFrame } from '../gateway/src/realtime/frame.ts';
@@ -28,6 +29,7 @@ const rounds = Number(process.argv[3] ?? 5);
 const gatewayObjects = process.argv[4] === 'gateway-objects';
 const ROOM = 'broadcast' as Room;
 const MAX_BUFFERED = 1024 * 1024;
+const LIMITS = { messages: { perSecond: 10, burst: 10 }, resumes: { perSecond: 0.1, burst: 3 } };
 
 /** The broadcaster as it was before commit 948c7df (`ws.send` per recipient), over rooms that now hold sockets. */
 class PreviousBroadcaster {
@@ -75,7 +77,7 @@ let accepted = 0;
 wss.on('connection', (ws) => {
   if (gatewayObjects) {
     const socket = ws as GatewaySocket;
-    socket.connection = new Connection(owner, String(++accepted), socket, claims, 10, Date.now());
+    socket.connection = new Connection(owner, String(++accepted), socket, claims, LIMITS, Date.now());
     for (const room of [`user:u${accepted}`, 'role:VENDOR', ROOM] as Room[]) rooms.join(socket.connection, room);
   } else rooms.join({ socket: ws, rooms: new Set() } as unknown as Connection, ROOM);
   bareMembers.add(ws);
@@ -94,7 +96,7 @@ await Promise.all(
 await sleep(500);
 
 const previous = new PreviousBroadcaster(rooms);
-const current = new Broadcaster(rooms, MAX_BUFFERED, () => {});
+const current = new Broadcaster(rooms, new Outbound(MAX_BUFFERED, () => {}));
 let sequence = 0;
 const event = (): RoomEvent =>
   ({

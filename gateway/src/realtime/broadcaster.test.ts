@@ -16,9 +16,11 @@ import type { Claims } from '../auth/tokens.ts';
 import { Broadcaster } from './broadcaster.ts';
 import { Connection, GatewaySocket, type ConnectionOwner } from './connection.ts';
 import { rawSocket, textFrame } from './frame.ts';
+import { Outbound } from './outbound.ts';
 import { RoomRegistry } from './room-registry.ts';
 
 const ROOM = 'broadcast' as Room;
+const LIMITS = { messages: { perSecond: 10, burst: 10 }, resumes: { perSecond: 0.1, burst: 3 } };
 const owner: ConnectionOwner = { logger: undefined as never, handleFrame() {}, release() {} };
 const claims: Claims = { userId: 'reader', email: 'reader@test.test', role: 'CUSTOMER', exp: 2_000_000_000 };
 const event = (n: number): RoomEvent =>
@@ -31,15 +33,18 @@ async function floodUntilReported(bound: number) {
   const rooms = new RoomRegistry();
   const accepted: GatewaySocket[] = [];
   wss.on('connection', (socket: GatewaySocket) => {
-    socket.connection = new Connection(owner, String(accepted.length), socket, claims, 10, Date.now());
+    socket.connection = new Connection(owner, String(accepted.length), socket, claims, LIMITS, Date.now());
     rooms.join(socket.connection, ROOM);
     accepted.push(socket);
   });
   const reports: { connection: Connection; backlog: number }[] = [];
-  const broadcaster = new Broadcaster(rooms, bound, (connection) => {
-    reports.push({ connection, backlog: rawSocket(connection.socket)?.writableLength ?? -1 });
-    connection.socket.terminate();
-  });
+  const broadcaster = new Broadcaster(
+    rooms,
+    new Outbound(bound, (connection) => {
+      reports.push({ connection, backlog: rawSocket(connection.socket)?.writableLength ?? -1 });
+      connection.socket.terminate();
+    }),
+  );
   const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
   const healthy = new WebSocket(url);
   let received = 0;

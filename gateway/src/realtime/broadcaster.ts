@@ -9,20 +9,14 @@
  *   together at the end of the turn (`setImmediate`), so each socket gets one `writev` for the
  *   whole burst instead of one write per event. After a turn with a burst, the next turn corks
  *   from its first event; an isolated event is written directly, without cork bookkeeping.
- * - Slow consumers: a member whose unsent bytes (`bufferedAmount`: the TCP socket's write
- *   queue, corked frames included) pass `maxBufferedBytes` once a frame is queued is reported
- *   to `onSlowConsumer` (the hub closes it with 4008), so a backlog never exceeds the bound by
- *   more than one frame. The backlog is read only when `write` says it has reached the socket's
- *   high-water mark (16 KiB), which a bound at or above that mark makes exact; a smaller bound
- *   is checked after every write. `ws` stops writing to a closing socket, and destroys it when
- *   the close handshake cannot complete, which releases its backlog.
+ * - Slow consumers: each write goes through `Outbound.write`, the bound every send path shares
+ *   (WS_MAX_BUFFERED_BYTES); a member past it is reported there (the hub closes it with 4008).
  */
 import type { Socket } from 'node:net';
-import { getDefaultHighWaterMark } from 'node:stream';
 import { WebSocket } from 'ws';
 import type { Room, RoomEvent } from '@payments-system/protocol';
-import type { Connection } from './connection.ts';
 import { rawSocket, textFrame } from './frame.ts';
+import type { Outbound } from './outbound.ts';
 import type { RoomRegistry } from './room-registry.ts';
 
 export interface DeliveryReport {
@@ -40,16 +34,11 @@ export class Broadcaster {
   private eventsThisTurn = 0;
   /** The previous turn was a burst: cork from the first event of this one. */
   private corkFromFirst = false;
-  /** The bound is below the high-water mark, so `write` returning true does not clear a socket. */
-  private readonly checkEveryWrite: boolean;
 
   constructor(
     private readonly rooms: RoomRegistry,
-    private readonly maxBufferedBytes: number,
-    private readonly onSlowConsumer: (connection: Connection) => void,
-  ) {
-    this.checkEveryWrite = maxBufferedBytes < getDefaultHighWaterMark(false);
-  }
+    private readonly outbound: Outbound,
+  ) {}
 
   deliver(room: Room, event: RoomEvent): DeliveryReport {
     const members = this.rooms.members(room);
@@ -57,7 +46,7 @@ export class Broadcaster {
     const frame = textFrame(JSON.stringify(event));
     const cork = this.corkFromFirst || this.eventsThisTurn > 0;
     if (this.eventsThisTurn++ === 0) setImmediate(this.endTurn);
-    const { corked, maxBufferedBytes, checkEveryWrite } = this;
+    const { corked, outbound } = this;
     let delivered = 0;
     let slowConsumers = 0;
     for (const socket of members) {
@@ -68,12 +57,8 @@ export class Broadcaster {
         raw.cork();
         corked.push(raw);
       }
-      if ((!raw.write(frame) || checkEveryWrite) && raw.writableLength > maxBufferedBytes) {
-        slowConsumers++;
-        this.onSlowConsumer(socket.connection);
-        continue;
-      }
-      delivered++;
+      if (outbound.write(socket, raw, frame)) delivered++;
+      else slowConsumers++;
     }
     return { delivered, slowConsumers };
   }

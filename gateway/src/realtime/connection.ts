@@ -9,12 +9,19 @@ import { WebSocket, type RawData } from 'ws';
 import type { Room } from '@payments-system/protocol';
 import type { Claims } from '../auth/tokens.ts';
 import type { Logger } from '../logger.ts';
+import { fullBucket, type RateLimit, type TokenBucket } from './rate-limit.ts';
 
 /** What a connection's socket events are routed to (the hub that accepted it). */
 export interface ConnectionOwner {
   readonly logger: Logger;
   handleFrame(connection: Connection, data: RawData, isBinary: boolean): void;
   release(connection: Connection, code: number): void;
+}
+
+/** The budgets of one socket: its messages, and its `resume` requests. */
+export interface ConnectionLimits {
+  readonly messages: RateLimit;
+  readonly resumes: RateLimit;
 }
 
 export class GatewaySocket extends WebSocket {
@@ -24,11 +31,13 @@ export class GatewaySocket extends WebSocket {
 
 export class Connection {
   readonly rooms = new Set<Room>();
-  /** Cleared when a heartbeat ping goes out; set again by a pong or any message. */
+  /**
+   * Cleared when a heartbeat ping goes out; set again by a pong only. A message does not count:
+   * a client that writes but never reads would otherwise stay alive with an ever-full backlog.
+   */
   alive = true;
-  /** Token bucket of the rate limit: messages this socket may still send now. */
-  allowance: number;
-  lastRefillAt: number;
+  readonly messages: TokenBucket;
+  readonly resumes: TokenBucket;
   /** Second (epoch) whose expiry bucket holds this connection. */
   readonly expiresAtSecond: number;
   released = false;
@@ -38,11 +47,11 @@ export class Connection {
     readonly id: string,
     readonly socket: GatewaySocket,
     readonly claims: Claims,
-    burst: number,
+    limits: ConnectionLimits,
     now: number,
   ) {
-    this.allowance = burst;
-    this.lastRefillAt = now;
+    this.messages = fullBucket(limits.messages, now);
+    this.resumes = fullBucket(limits.resumes, now);
     this.expiresAtSecond = claims.exp;
   }
 }

@@ -1,17 +1,19 @@
 /**
  * Protocol-level heartbeat for every socket from one interval and one timeout per round,
- * rather than timers per socket: ping everyone, then terminate whoever has not answered
- * (a pong or any message) within the timeout.
+ * rather than timers per socket: ping everyone, then terminate whoever has not answered with a
+ * pong within the timeout. Only a pong counts: a client's own messages do not show that it reads,
+ * and one that never reads must not keep its socket (and its backlog) alive by writing. A pong
+ * also shows the backlog before the ping has drained, since the ping was queued behind it.
  *
  * A round pings in slices spread over the first half of the interval, and each slice gets its own
  * deadline: pinging 20,000 sockets at once would stall every broadcast for a few hundred
  * milliseconds, and so would their 20,000 pongs arriving together. A few dozen timers a round,
- * still none per socket. Each ping is one pre-built two-byte frame written straight to the TCP
- * socket (see frame.ts for why that is safe).
+ * still none per socket. Each ping is one pre-built two-byte frame written through the bounded
+ * send path every frame takes (outbound.ts; frame.ts says why raw writes are safe).
  */
 import { WebSocket } from 'ws';
 import type { Connection } from './connection.ts';
-import { rawSocket } from './frame.ts';
+import type { Outbound } from './outbound.ts';
 
 export interface HeartbeatOptions {
   readonly intervalMs: number;
@@ -31,6 +33,7 @@ export class Heartbeat {
   constructor(
     private readonly connections: Iterable<Connection> & { readonly size: number },
     private readonly options: HeartbeatOptions,
+    private readonly outbound: Outbound,
     private readonly onDead: (connection: Connection) => void,
   ) {}
 
@@ -56,7 +59,7 @@ export class Heartbeat {
       const pinged: Connection[] = [];
       for (let next = pending.next(); ; next = pending.next()) {
         if (next.done) break;
-        if (ping(next.value)) pinged.push(next.value);
+        if (this.ping(next.value)) pinged.push(next.value);
         if (pinged.length === PING_SLICE) break;
       }
       if (pinged.length === 0) return;
@@ -72,12 +75,10 @@ export class Heartbeat {
       if (!connection.alive && !connection.released) this.onDead(connection);
     }
   }
-}
 
-function ping(connection: Connection): boolean {
-  const socket = connection.socket;
-  if (socket.readyState !== WebSocket.OPEN) return false;
-  connection.alive = false;
-  rawSocket(socket)?.write(PING_FRAME);
-  return true;
+  private ping(connection: Connection): boolean {
+    if (connection.socket.readyState !== WebSocket.OPEN) return false;
+    connection.alive = false;
+    return this.outbound.send(connection, PING_FRAME);
+  }
 }

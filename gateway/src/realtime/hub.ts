@@ -12,7 +12,7 @@ import {
   type Room,
   type RoomEvent,
 } from '@payments-system/protocol';
-import type { RawData, WebSocket } from 'ws';
+import { WebSocket, type RawData } from 'ws';
 import type { Bus } from '../bus/bus.ts';
 import type { PaymentAccess } from '../auth/room-policy.ts';
 import type { Claims } from '../auth/tokens.ts';
@@ -20,10 +20,11 @@ import type { GatewayConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import { Broadcaster, type DeliveryReport } from './broadcaster.ts';
-import { Connection, type ConnectionOwner, type GatewaySocket } from './connection.ts';
+import { Connection, type ConnectionLimits, type ConnectionOwner, type GatewaySocket } from './connection.ts';
 import { ConnectionRegistry } from './connection-registry.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { handleClientFrame, reply, type MessageContext } from './message-handler.ts';
+import { Outbound } from './outbound.ts';
 import { Replays } from './replay.ts';
 import { RoomRegistry } from './room-registry.ts';
 import { TokenExpiry } from './token-expiry.ts';
@@ -39,6 +40,9 @@ export class RealtimeHub implements ConnectionOwner {
   readonly connections = new ConnectionRegistry();
   readonly rooms = new RoomRegistry();
   readonly messageContext: MessageContext;
+  /** The bounded send path every frame to a client takes. */
+  readonly outbound: Outbound;
+  private readonly limits: ConnectionLimits;
   private readonly heartbeat: Heartbeat;
   private readonly expiry: TokenExpiry;
   private readonly broadcaster: Broadcaster;
@@ -47,14 +51,29 @@ export class RealtimeHub implements ConnectionOwner {
   private sequence = 0;
 
   constructor(
-    private readonly config: GatewayConfig,
+    config: GatewayConfig,
     readonly logger: Logger,
     private readonly metrics: GatewayMetrics,
     paymentAccess: PaymentAccess,
     bus: Bus,
   ) {
+    this.limits = {
+      messages: { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst },
+      resumes: { perSecond: config.resumesPerMinute / 60, burst: config.resumeBurst },
+    };
+    this.outbound = new Outbound(config.maxBufferedBytes, (connection) => {
+      const socket = connection.socket;
+      if (socket.readyState !== WebSocket.OPEN) return; // already closing: counted once
+      metrics.slowConsumerCloses.inc();
+      logger.warn(
+        { connectionId: connection.id, userId: connection.claims.userId, bufferedBytes: socket.bufferedAmount },
+        'slow consumer, closing',
+      );
+      socket.close(CloseCode.SlowConsumer, CLOSE_CODE_INFO[CloseCode.SlowConsumer].reason);
+    });
     this.messageContext = {
-      rateLimit: { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst },
+      limits: this.limits,
+      outbound: this.outbound,
       paymentAccess,
       logger,
       metrics,
@@ -63,14 +82,15 @@ export class RealtimeHub implements ConnectionOwner {
       canResume: (connection) => this.replays.canResume(connection),
       resume: (connection, since, correlationId) => void this.resume(connection, since, correlationId),
     };
-    this.replays = new Replays(bus, this.rooms, config.recoveryMaxEvents, (connection, type, payload, correlationId) => {
+    this.replays = new Replays(bus, this.rooms, config.recoveryMaxEvents, this.outbound, (connection, type, payload, correlationId) => {
       if (type === 'resumed') metrics.resumes.inc({ outcome: 'resumed' });
       else if (type === 'recovery:failed' && 'reason' in payload) metrics.resumes.inc({ outcome: payload.reason });
-      reply(this.messageContext, connection, type, payload, correlationId);
+      return reply(this.messageContext, connection, type, payload, correlationId);
     });
     this.heartbeat = new Heartbeat(
       this.connections,
       { intervalMs: config.heartbeatIntervalMs, timeoutMs: config.heartbeatTimeoutMs },
+      this.outbound,
       (connection) => {
         metrics.heartbeatTerminations.inc();
         logger.info({ connectionId: connection.id, userId: connection.claims.userId }, 'heartbeat timed out, terminating');
@@ -82,14 +102,7 @@ export class RealtimeHub implements ConnectionOwner {
       logger.info({ connectionId: connection.id, userId: connection.claims.userId }, 'credentials expired, closing with 4001');
       connection.socket.close(CloseCode.TokenExpired, CLOSE_CODE_INFO[CloseCode.TokenExpired].reason);
     });
-    this.broadcaster = new Broadcaster(this.rooms, config.maxBufferedBytes, (connection) => {
-      metrics.slowConsumerCloses.inc();
-      logger.warn(
-        { connectionId: connection.id, userId: connection.claims.userId, bufferedBytes: connection.socket.bufferedAmount },
-        'slow consumer, closing',
-      );
-      connection.socket.close(CloseCode.SlowConsumer, CLOSE_CODE_INFO[CloseCode.SlowConsumer].reason);
-    });
+    this.broadcaster = new Broadcaster(this.rooms, this.outbound);
   }
 
   start(): void {
@@ -107,7 +120,7 @@ export class RealtimeHub implements ConnectionOwner {
    * `since` (the handshake's `?since=`), live events are held until its `resume` is replayed.
    */
   accept(socket: GatewaySocket, claims: Claims, since?: string): Connection {
-    const connection = new Connection(this, (++this.sequence).toString(36), socket, claims, this.config.rateLimitBurst, Date.now());
+    const connection = new Connection(this, (++this.sequence).toString(36), socket, claims, this.limits, Date.now());
     socket.connection = connection;
     socket.on('message', onMessage);
     socket.on('pong', onPong);
@@ -139,8 +152,22 @@ export class RealtimeHub implements ConnectionOwner {
     return report;
   }
 
+  /** Total: whatever a frame makes go wrong closes that socket (1011), never the process. */
   handleFrame(connection: Connection, data: RawData, isBinary: boolean): void {
-    handleClientFrame(this.messageContext, connection, data, isBinary);
+    try {
+      handleClientFrame(this.messageContext, connection, data, isBinary);
+    } catch (error) {
+      this.failed(connection, error, 'message handler failed');
+    }
+  }
+
+  /** A handler threw for this connection: log it, count it, close the socket with 1011. */
+  failed(connection: Connection, error: unknown, what: string): void {
+    this.metrics.internalErrors.inc({ source: 'message' });
+    this.logger.error({ err: error, connectionId: connection.id, userId: connection.claims.userId }, what);
+    if (connection.socket.readyState === WebSocket.OPEN) {
+      connection.socket.close(CloseCode.InternalError, CLOSE_CODE_INFO[CloseCode.InternalError].reason);
+    }
   }
 
   private async resume(connection: Connection, since: string, correlationId: string | undefined): Promise<void> {
@@ -150,6 +177,11 @@ export class RealtimeHub implements ConnectionOwner {
       this.logger.error({ err: error, connectionId: connection.id }, 'resume failed');
       connection.socket.close(CloseCode.InternalError, CLOSE_CODE_INFO[CloseCode.InternalError].reason);
     }
+  }
+
+  /** Open sockets of one user on this gateway (WS_MAX_SOCKETS_PER_USER bounds it). */
+  socketsOf(userId: string): number {
+    return this.connections.countOfUser(userId);
   }
 
   /** Closes every socket of one user on this gateway (after a logout). */

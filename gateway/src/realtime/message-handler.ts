@@ -1,6 +1,7 @@
 /**
  * Client frames: rate limit, parse, authorize, answer. Bad input is answered with an
- * `error` message and the socket stays open; only a flood closes it (1008).
+ * `error` message and the socket stays open; only a flood closes it (1008). Every answer goes
+ * out through the socket's bounded send path (`Outbound`), like the room events.
  */
 import { WebSocket, type RawData } from 'ws';
 import {
@@ -15,13 +16,15 @@ import {
 import { canJoin, type PaymentAccess } from '../auth/room-policy.ts';
 import type { Logger } from '../logger.ts';
 import type { GatewayMetrics } from '../metrics.ts';
-import type { Connection } from './connection.ts';
+import type { Connection, ConnectionLimits } from './connection.ts';
 import { serverMessage } from './messages.ts';
-import { takeMessageToken, type RateLimit } from './rate-limit.ts';
+import type { Outbound } from './outbound.ts';
+import { msUntilToken, takeToken } from './rate-limit.ts';
 import type { Room } from '@payments-system/protocol';
 
 export interface MessageContext {
-  readonly rateLimit: RateLimit;
+  readonly limits: ConnectionLimits;
+  readonly outbound: Outbound;
   readonly paymentAccess: PaymentAccess;
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
@@ -34,8 +37,7 @@ export interface MessageContext {
 export function handleClientFrame(context: MessageContext, connection: Connection, data: RawData, isBinary: boolean): void {
   // Frames already buffered when the socket started closing (after a flood, say) are dropped.
   if (connection.socket.readyState !== WebSocket.OPEN) return;
-  connection.alive = true;
-  if (!takeMessageToken(connection, context.rateLimit, Date.now())) {
+  if (!takeToken(connection.messages, context.limits.messages, Date.now())) {
     context.metrics.rateLimitCloses.inc();
     context.logger.warn({ connectionId: connection.id, userId: connection.claims.userId }, 'rate limit exceeded, closing');
     connection.socket.close(CloseCode.PolicyViolation, CLOSE_CODE_INFO[CloseCode.PolicyViolation].reason);
@@ -79,13 +81,21 @@ function dispatch(context: MessageContext, connection: Connection, message: Clie
       reply(context, connection, 'unsubscribed', { room }, correlationId);
       return;
     }
-    case 'resume':
+    case 'resume': {
       if (!context.canResume(connection)) {
+        context.metrics.resumes.inc({ outcome: 'in-progress' });
         reply(context, connection, 'error', { code: 'BAD_REQUEST', message: 'a resume is already in progress' }, correlationId);
+        return;
+      }
+      if (!takeToken(connection.resumes, context.limits.resumes, Date.now())) {
+        context.metrics.resumes.inc({ outcome: 'rate-limited' });
+        const seconds = Math.ceil(msUntilToken(connection.resumes, context.limits.resumes) / 1000);
+        reply(context, connection, 'error', { code: 'RATE_LIMITED', message: `too many resume requests; retry in ${seconds} s` }, correlationId);
         return;
       }
       context.resume(connection, message.payload.since, correlationId);
       return;
+    }
   }
 }
 
@@ -93,15 +103,17 @@ function badRequest(context: MessageContext, connection: Connection, message: st
   reply(context, connection, 'error', { code: 'BAD_REQUEST', message });
 }
 
+/** Sends a reply; false when the socket is closing or was just found too slow (and nothing was sent). */
 export function reply<K extends ServerMessageType>(
-  context: MessageContext,
+  context: Pick<MessageContext, 'metrics' | 'outbound'>,
   connection: Connection,
   type: K,
   payload: ServerPayloads[K],
   correlationId?: string,
-): void {
+): boolean {
+  if (!context.outbound.sendText(connection, JSON.stringify(serverMessage(type, payload, correlationId)))) return false;
   context.metrics.messagesSent.inc({ type });
-  connection.socket.send(JSON.stringify(serverMessage(type, payload, correlationId)));
+  return true;
 }
 
 function rawText(data: RawData): string {

@@ -8,15 +8,35 @@
  * the replay; its `resume` (sent after its subscribes) then starts the replay for all its rooms. The replay ends once the bus's live position has
  * reached the last replayed event (a Redis reader may lag behind the stream that XRANGE read),
  * then buffered events newer than that are sent and the socket rejoins its rooms.
+ *
+ * Memory: a replay writes as fast as the socket drains, never faster. It writes through the
+ * bounded send path (outbound.ts) until the TCP socket reports its high-water mark, then waits for
+ * 'drain': replayed events are serialized one at a time as the socket takes them, so a client that
+ * stops reading holds at most one high-water mark of replay in the gateway (and is terminated by
+ * the heartbeat, which only a pong satisfies). Live events held meanwhile are kept as frames and
+ * count against the socket's bound with its backlog; past it, the socket is a slow consumer (4008).
+ * One replay per socket at a time: a `resume` while one is held, fetched or written is refused.
  */
+import type { Socket } from 'node:net';
 import { compareEventIds, type Room, type RoomEvent, type ServerMessageType, type ServerPayloads } from '@payments-system/protocol';
 import { WebSocket } from 'ws';
 import type { Bus, ReplayResult } from '../bus/bus.ts';
 import type { Connection } from './connection.ts';
+import { rawSocket, textFrame } from './frame.ts';
+import type { Outbound } from './outbound.ts';
 import type { RoomRegistry } from './room-registry.ts';
 
 /** How long a socket announced with `?since=` waits for its `resume` before the replay starts anyway. */
 export const RESUME_WAIT_MS = 5000;
+
+/** Written held events are dropped from the array once this many have gone. */
+const COMPACT_AFTER = 256;
+
+/** A live event held for a replaying socket, framed once (shared by every socket that holds it). */
+interface HeldEvent {
+  readonly id: string | undefined;
+  readonly frame: Buffer;
+}
 
 interface ReplayState {
   since: string;
@@ -25,13 +45,26 @@ interface ReplayState {
   holdTimer?: NodeJS.Timeout;
   /** The rooms the socket will rejoin; subscribe/unsubscribe during a replay change this set. */
   readonly rooms: Set<Room>;
-  readonly buffer: RoomEvent[];
+  readonly held: HeldEvent[];
+  /** Bytes of `held`, counted against the socket's bound. */
+  heldBytes: number;
   result?: ReplayResult;
   /** Id of the last replayed event: live delivery must pass it before the replay can end. */
   until?: string;
+  /** Set once the replay writes (see `pump`). */
+  writing?: Cursor;
 }
 
-export type Reply = <K extends ServerMessageType>(connection: Connection, type: K, payload: ServerPayloads[K], correlationId?: string) => void;
+/** How far a replay has written: replayed events, then the reply, then the held events. */
+interface Cursor {
+  phase: 'events' | 'reply' | 'held';
+  index: number;
+  replayed: number;
+  /** Id of the last replayed event (or `since`): held events up to it were replayed already. */
+  through: string;
+}
+
+export type Reply = <K extends ServerMessageType>(connection: Connection, type: K, payload: ServerPayloads[K], correlationId?: string) => boolean;
 
 export class Replays {
   private readonly active = new Map<Connection, ReplayState>();
@@ -42,6 +75,7 @@ export class Replays {
     private readonly bus: Bus,
     private readonly rooms: RoomRegistry,
     private readonly maxEvents: number,
+    private readonly outbound: Outbound,
     private readonly reply: Reply,
   ) {}
 
@@ -49,7 +83,7 @@ export class Replays {
     return this.active.size;
   }
 
-  /** Whether a `resume` from this socket may start a replay now (not one already running). */
+  /** Whether a `resume` from this socket may start a replay now (none fetched or being written). */
   canResume(connection: Connection): boolean {
     const state = this.active.get(connection);
     return state === undefined || state.holdTimer !== undefined;
@@ -57,7 +91,7 @@ export class Replays {
 
   /** Holds live events for a socket that announced `since` in its handshake, until its `resume`. */
   hold(connection: Connection, since: string): void {
-    const state: ReplayState = { since, correlationId: undefined, rooms: new Set(connection.rooms), buffer: [] };
+    const state = newState(since, undefined, connection);
     this.rooms.leaveAll(connection);
     this.active.set(connection, state);
     state.holdTimer = setTimeout(() => void this.start(connection, since, undefined), RESUME_WAIT_MS).unref();
@@ -85,7 +119,7 @@ export class Replays {
     } else {
       // No `?since=` at the handshake: live events may already have reached the socket (the client
       // drops the overlap by id); from here on they are held like above.
-      state = { since, correlationId, rooms: new Set(connection.rooms), buffer: [] };
+      state = newState(since, correlationId, connection);
       this.rooms.leaveAll(connection);
       this.active.set(connection, state);
     }
@@ -97,16 +131,27 @@ export class Replays {
     // until the next event is published.
     const live = this.livePosition();
     if (last !== undefined && compareEventIds(live, last) < 0) state.until = last;
-    else this.finish(connection, state);
+    else this.write(connection, state);
   }
 
   /** Called for every event the bus delivers live, after the live delivery. */
   observe(room: Room, event: RoomEvent): void {
     this.position = event.id ?? this.position;
     if (this.active.size === 0) return;
+    let frame: Buffer | undefined;
     for (const [connection, state] of this.active) {
-      if (state.rooms.has(room)) state.buffer.push(event);
-      if (state.until !== undefined && compareEventIds(this.position, state.until) >= 0) this.finish(connection, state);
+      if (state.rooms.has(room)) {
+        frame ??= textFrame(JSON.stringify(event));
+        state.held.push({ id: event.id, frame });
+        state.heldBytes += frame.length;
+        if (!this.outbound.holds(connection, state.heldBytes)) {
+          this.release(connection);
+          continue;
+        }
+      }
+      if (state.until !== undefined && state.writing === undefined && compareEventIds(this.position, state.until) >= 0) {
+        this.write(connection, state);
+      }
     }
   }
 
@@ -121,31 +166,81 @@ export class Replays {
     this.active.delete(connection);
   }
 
-  private finish(connection: Connection, state: ReplayState): void {
-    this.active.delete(connection);
-    if (connection.released || connection.socket.readyState !== WebSocket.OPEN) return;
-    for (const room of state.rooms) this.rooms.join(connection, room);
-    const result = state.result;
-    let through = state.since;
-    if (result?.ok) {
-      let replayed = 0;
-      for (const { room, event } of result.events) {
-        if (state.rooms.has(room)) {
-          send(connection, event);
-          replayed++;
-        }
-        through = event.id ?? through;
+  /** Starts writing a fetched replay. */
+  private write(connection: Connection, state: ReplayState): void {
+    state.writing = { phase: 'events', index: 0, replayed: 0, through: state.since };
+    this.pump(connection, state);
+  }
+
+  /**
+   * Writes what the socket takes now, then waits for 'drain'; once everything is written, the
+   * socket rejoins its rooms in the same turn, so no live event can slip between.
+   */
+  private pump(connection: Connection, state: ReplayState): void {
+    if (this.active.get(connection) !== state) return; // closed, or found too slow, meanwhile
+    const socket = connection.socket;
+    const raw = rawSocket(socket);
+    if (connection.released || socket.readyState !== WebSocket.OPEN || raw === undefined) {
+      this.active.delete(connection);
+      return;
+    }
+    for (;;) {
+      const sent = this.writeNext(connection, raw, state);
+      if (sent === 'done') break;
+      if (sent === 'refused') {
+        this.active.delete(connection);
+        return;
       }
-      this.reply(connection, 'resumed', { since: state.since, replayed }, state.correlationId);
-    } else {
-      this.reply(connection, 'recovery:failed', { since: state.since, reason: result?.reason ?? 'unavailable' }, state.correlationId);
+      if (raw.writableNeedDrain) {
+        raw.once('drain', () => this.pump(connection, state));
+        return;
+      }
     }
-    for (const event of state.buffer) {
-      if (!result?.ok || compareEventIds(event.id ?? '0-0', through) > 0) send(connection, event);
+    this.active.delete(connection);
+    for (const room of state.rooms) this.rooms.join(connection, room);
+  }
+
+  /** Writes the next frame of the replay: 'sent', 'done' (nothing left) or 'refused' (the socket is gone or too slow). */
+  private writeNext(connection: Connection, raw: Socket, state: ReplayState): 'sent' | 'done' | 'refused' {
+    const cursor = state.writing!;
+    const result = state.result;
+    if (cursor.phase === 'events') {
+      const events = result?.ok ? result.events : [];
+      while (cursor.index < events.length) {
+        const { room, event } = events[cursor.index++]!;
+        cursor.through = event.id ?? cursor.through;
+        if (!state.rooms.has(room)) continue;
+        cursor.replayed++;
+        return this.outbound.write(connection.socket, raw, textFrame(JSON.stringify(event))) ? 'sent' : 'refused';
+      }
+      cursor.phase = 'reply';
     }
+    if (cursor.phase === 'reply') {
+      cursor.phase = 'held';
+      cursor.index = 0;
+      const sent = result?.ok
+        ? this.reply(connection, 'resumed', { since: state.since, replayed: cursor.replayed }, state.correlationId)
+        : this.reply(connection, 'recovery:failed', { since: state.since, reason: result?.reason ?? 'unavailable' }, state.correlationId);
+      return sent ? 'sent' : 'refused';
+    }
+    // Held live events newer than the replay (all of them when nothing could be replayed). Written
+    // ones are dropped from the front now and then, so a long replay does not keep them.
+    const held = state.held;
+    if (cursor.index >= COMPACT_AFTER && cursor.index * 2 >= held.length) {
+      held.splice(0, cursor.index);
+      cursor.index = 0;
+    }
+    while (cursor.index < held.length) {
+      const { id, frame } = held[cursor.index++]!;
+      state.heldBytes -= frame.length;
+      if (result?.ok && compareEventIds(id ?? '0-0', cursor.through) <= 0) continue;
+      return this.outbound.write(connection.socket, raw, frame) ? 'sent' : 'refused';
+    }
+    held.length = 0;
+    return 'done';
   }
 }
 
-function send(connection: Connection, event: RoomEvent): void {
-  connection.socket.send(JSON.stringify(event));
+function newState(since: string, correlationId: string | undefined, connection: Connection): ReplayState {
+  return { since, correlationId, rooms: new Set(connection.rooms), held: [], heldBytes: 0 };
 }
