@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from './config.ts';
 import { DEMO_USERS } from './domain/users/demo-users.ts';
+import { superviseProcess } from './process-supervisor.ts';
 import { startGateway } from './server.ts';
 
 const appDir = fileURLToPath(new URL('../../dist/shell/browser', import.meta.url));
@@ -30,6 +31,7 @@ try {
 }
 
 const gateway = await startGateway(config);
+superviseProcess(gateway);
 gateway.logger.info({ url: gateway.url, ws: gateway.wsUrl }, `demo gateway listening on ${gateway.url}`);
 
 process.stderr.write(
@@ -43,10 +45,6 @@ process.stderr.write(
     '',
   ].join('\n') + '\n',
 );
-
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => void gateway.close().then(() => process.exit(0)));
-}
 
 function withoutEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => Boolean(entry[1])));

@@ -3,6 +3,7 @@
  * (see the configuration table in README.md).
  */
 import { ConfigError, loadConfig } from './config.ts';
+import { superviseProcess } from './process-supervisor.ts';
 import { startGateway } from './server.ts';
 
 let config;
@@ -15,17 +16,5 @@ try {
 }
 
 const gateway = await startGateway(config);
+superviseProcess(gateway);
 gateway.logger.info({ url: gateway.url, ws: gateway.wsUrl }, `gateway listening on ${gateway.url}`);
-
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    gateway.logger.info({ signal }, 'shutting down');
-    gateway.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        gateway.logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  });
-}

@@ -16,6 +16,7 @@ import { defaultConfig, type GatewayConfig } from './config.ts';
 import { createDomain } from './domain/domain.ts';
 import { DEMO_USERS } from './domain/users/demo-users.ts';
 import { createHttpApp } from './http/app.ts';
+import { answerClientErrors } from './http/client-errors.ts';
 import { authRoutes } from './http/routes/auth.ts';
 import { eventRoutes } from './http/routes/events.ts';
 import { healthRoutes } from './http/routes/health.ts';
@@ -64,7 +65,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const publish = (request: PublishRequest) => bus.publish(request);
   const domain = await createDomain(config, publish, logger);
   const key = secretKey(config.jwtSecret);
-  const verifier = new TokenVerifier(key, (sessionId) => domain.sessions.isRevoked(sessionId));
+  const verifier = new TokenVerifier(key, {
+    isSessionRevoked: (sessionId) => domain.sessions.isRevoked(sessionId),
+    maxTtlSeconds: config.jwtMaxTtlSeconds,
+    clockSkewSeconds: config.jwtClockSkewSeconds,
+  });
   const metrics = new GatewayMetrics(() => hub.connections.countByRole());
   const hub: RealtimeHub = new RealtimeHub(config, logger, metrics, paymentAccess ?? domain.paymentAccess, bus);
   let draining = false;
@@ -72,15 +77,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   const app = createHttpApp({
     logger,
+    metrics,
     maxBodyBytes: config.maxPayloadBytes,
+    trustProxyHops: config.trustProxyHops,
     staticDir: config.staticDir,
     routers: [
       healthRoutes({ stats: () => hub.stats(), isDraining }),
-      metricsRoutes(metrics),
+      metricsRoutes(metrics, { token: config.metricsToken }),
       eventRoutes(bus, verifier, metrics),
       authRoutes({
         users: domain.users,
         sessions: domain.sessions,
+        loginThrottle: domain.loginThrottle,
         key,
         verifier,
         metrics,
@@ -88,10 +96,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         accessTokenTtlSeconds: config.accessTokenTtlSeconds,
         ...(config.demoUsers && { demoAccounts: DEMO_USERS }),
       }),
-      paymentRoutes(domain.payments, verifier, metrics),
+      paymentRoutes(domain.payments, domain.paymentQuota, verifier, metrics),
     ],
   });
-  const server = createServer(app.callback());
+  const server = createServer(
+    {
+      headersTimeout: config.httpHeadersTimeoutMs,
+      requestTimeout: config.httpRequestTimeoutMs,
+      // How often those two are checked (Node's default, 30 s, would let a slow request overrun by as much).
+      connectionsCheckingInterval: Math.min(1000, config.httpHeadersTimeoutMs),
+    },
+    app.callback(),
+  );
+  server.on('clientError', answerClientErrors(metrics, logger));
   const wss = new WebSocketServer<typeof GatewaySocket>({
     noServer: true,
     WebSocket: GatewaySocket,
@@ -101,7 +118,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     perMessageDeflate: false,
     handleProtocols: selectSubprotocol,
   });
-  server.on('upgrade', createUpgradeHandler({ wss, hub, verifier, allowedOrigins: config.allowedOrigins, logger, metrics, isDraining }));
+  server.on(
+    'upgrade',
+    createUpgradeHandler({
+      wss,
+      hub,
+      verifier,
+      allowedOrigins: config.allowedOrigins,
+      maxSocketsPerUser: config.maxSocketsPerUser,
+      logger,
+      metrics,
+      isDraining,
+    }),
+  );
 
   await bus.start((room, event) => {
     hub.deliver(room, event);

@@ -9,7 +9,7 @@ const subject = { userId: 'u1', email: 'u1@x.test', role: 'CUSTOMER' } as const;
 /** A verifier on a clock the test moves. */
 function verifierAt(start: number, isRevoked: (sessionId: string) => boolean = () => false) {
   let now = start;
-  const verifier = new TokenVerifier(secret, isRevoked, () => now);
+  const verifier = new TokenVerifier(secret, { isSessionRevoked: isRevoked, nowSeconds: () => now, maxTtlSeconds: 3600, clockSkewSeconds: 30 });
   return { verifier, advanceTo: (seconds: number) => void (now = seconds) };
 }
 
@@ -91,5 +91,37 @@ describe('TokenVerifier', () => {
     assert.equal(reason(() => verifier.verify(expired, { remember: true })), 'expired');
     assert.equal(reason(() => verifier.verify('not.a.jwt', { remember: true })), 'malformed');
     assert.equal(verifier.cachedTokens, 0);
+  });
+
+  describe('lifetime (JWT_MAX_TTL_SECONDS 3600, JWT_CLOCK_SKEW_SECONDS 30 here)', () => {
+    const now = 2_000_000_000;
+    const sign = (claims: Record<string, number>) =>
+      jwt.sign({ ...subject, ...claims }, secret, { algorithm: 'HS256', noTimestamp: !('iat' in claims) });
+
+    const cases: Array<[string, Record<string, number>, string]> = [
+      ['exactly the maximum lifetime', { iat: now, exp: now + 3600 }, 'accepted'],
+      ['a lifetime one second over the maximum', { iat: now, exp: now + 3601 }, 'lifetime_too_long'],
+      ['100 years ahead', { iat: now, exp: now + 100 * 365 * 86_400 }, 'lifetime_too_long'],
+      ['no iat and an exp within the maximum', { exp: now + 3600 }, 'accepted'],
+      ['no iat and an exp past the maximum (and the skew)', { exp: now + 3600 + 31 }, 'lifetime_too_long'],
+      ['an old iat whose exp is still ahead: exp - iat counts', { iat: now - 3000, exp: now + 1000 }, 'lifetime_too_long'],
+      ['iat within the skew in the future', { iat: now + 30, exp: now + 600 }, 'accepted'],
+      ['iat beyond the skew in the future', { iat: now + 31, exp: now + 600 }, 'issued_in_future'],
+      ['nbf within the skew', { iat: now, nbf: now + 30, exp: now + 600 }, 'accepted'],
+      ['nbf beyond the skew', { iat: now, nbf: now + 31, exp: now + 600 }, 'not_yet_valid'],
+      ['exp reached (no skew on exp)', { iat: now - 600, exp: now }, 'expired'],
+    ];
+    for (const [what, claims, expected] of cases) {
+      it(`${expected === 'accepted' ? 'accepts' : 'refuses'} ${what}`, () => {
+        const { verifier } = verifierAt(now);
+        assert.equal(reason(() => verifier.verify(sign(claims), { remember: true })), expected);
+      });
+    }
+
+    it('names the reason in the message a client sees', () => {
+      const { verifier } = verifierAt(now);
+      assert.throws(() => verifier.verify(sign({ iat: now, exp: now + 7200 })), { message: 'token lifetime too long' });
+      assert.throws(() => verifier.verify(sign({ iat: now + 600, exp: now + 1200 })), { message: 'token issued in future' });
+    });
   });
 });

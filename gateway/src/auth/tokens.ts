@@ -1,8 +1,14 @@
 /**
- * Access tokens: HS256 JWTs with the claims the realtime layer needs.
+ * Access tokens: HS256 JWTs with the claims the realtime layer needs. `TokenVerifier` is the one
+ * place a token is checked: handshakes, the HTTP API and anything else that takes a token call it.
  *
  * The secret is turned into a KeyObject once. Handing jsonwebtoken a string makes it
  * create a KeyObject on every call, which multiplies the cost of each handshake.
+ *
+ * Lifetime: a token may live at most `maxTtlSeconds` (JWT_MAX_TTL_SECONDS): `exp - iat` when it
+ * has an `iat`, and always `exp - now`, so a token without `iat` cannot outlive the bound either.
+ * `iat` and `nbf` may lie up to `clockSkewSeconds` in the future (an issuer whose clock runs
+ * ahead); `exp` is strict, since clients refresh ahead of it.
  */
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
@@ -28,6 +34,8 @@ const claimsSchema = z.object({
   role: z.enum(ROLES),
   exp: z.number().int().positive(),
   sid: z.string().regex(ID_PATTERN).optional(),
+  iat: z.number().int().nonnegative().optional(),
+  nbf: z.number().int().nonnegative().optional(),
 });
 
 export type AuthFailureReason =
@@ -37,6 +45,8 @@ export type AuthFailureReason =
   | 'unsupported_algorithm'
   | 'expired'
   | 'not_yet_valid'
+  | 'issued_in_future'
+  | 'lifetime_too_long'
   | 'invalid_claims'
   | 'revoked';
 
@@ -62,6 +72,21 @@ export function secretKey(secret: string): KeyObject {
  */
 export const VERIFIED_TOKENS_CACHED = 1024;
 
+/** Defaults of JWT_MAX_TTL_SECONDS and JWT_CLOCK_SKEW_SECONDS. */
+export const DEFAULT_MAX_TTL_SECONDS = 86_400;
+export const DEFAULT_CLOCK_SKEW_SECONDS = 30;
+
+export interface VerifierOptions {
+  /** Rejects tokens of a login session that ended (logout, stolen refresh token). */
+  readonly isSessionRevoked?: (sessionId: string) => boolean | Promise<boolean>;
+  /** Longest lifetime accepted, in seconds. */
+  readonly maxTtlSeconds?: number;
+  /** How far `iat` and `nbf` may lie in the future, in seconds. */
+  readonly clockSkewSeconds?: number;
+  /** The clock, in seconds since the epoch (tests move it). */
+  readonly nowSeconds?: () => number;
+}
+
 export interface VerifyOptions {
   /** Remember the token once verified (see VERIFIED_TOKENS_CACHED). */
   readonly remember?: boolean;
@@ -72,13 +97,17 @@ export class TokenVerifier {
   /** Token → its claims, for tokens whose signature and claims were checked with this key. */
   private readonly verified = new LRUCache<string, Claims>({ max: VERIFIED_TOKENS_CACHED });
 
-  /** `isSessionRevoked` rejects tokens of a login session that ended (logout, stolen refresh token). */
-  constructor(
-    secret: string | KeyObject,
-    private readonly isSessionRevoked: (sessionId: string) => boolean | Promise<boolean> = () => false,
-    private readonly nowSeconds: () => number = () => Math.floor(Date.now() / 1000),
-  ) {
+  private readonly isSessionRevoked: (sessionId: string) => boolean | Promise<boolean>;
+  private readonly maxTtlSeconds: number;
+  private readonly clockSkewSeconds: number;
+  private readonly nowSeconds: () => number;
+
+  constructor(secret: string | KeyObject, options: VerifierOptions = {}) {
     this.key = typeof secret === 'string' ? secretKey(secret) : secret;
+    this.isSessionRevoked = options.isSessionRevoked ?? (() => false);
+    this.maxTtlSeconds = options.maxTtlSeconds ?? DEFAULT_MAX_TTL_SECONDS;
+    this.clockSkewSeconds = options.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
+    this.nowSeconds = options.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
   }
 
   /** Tokens remembered as verified (at most VERIFIED_TOKENS_CACHED). */
@@ -101,7 +130,7 @@ export class TokenVerifier {
     return typeof revoked === 'boolean' ? decide(revoked) : revoked.then(decide);
   }
 
-  /** Checks signature, algorithm, expiry and claims (not revocation: see `authenticate`); throws an AuthFailure. */
+  /** Checks signature, algorithm, lifetime and claims (not revocation: see `authenticate`); throws an AuthFailure. */
   verify(token: string | undefined, { remember = false }: VerifyOptions = {}): Claims {
     if (!token) throw new AuthFailure('missing');
     // The same string was verified with this key: only its expiry can have changed since.
@@ -111,13 +140,20 @@ export class TokenVerifier {
     if (known !== undefined && now < known.exp) return known;
     let decoded: unknown;
     try {
-      decoded = jwt.verify(token, this.key, { algorithms: [ALGORITHM], clockTimestamp: now });
+      // `nbf` is checked below, with the clock-skew allowance jsonwebtoken would also give `exp`.
+      decoded = jwt.verify(token, this.key, { algorithms: [ALGORITHM], clockTimestamp: now, ignoreNotBefore: true });
     } catch (error) {
       throw new AuthFailure(reasonOf(error));
     }
     const parsed = claimsSchema.safeParse(decoded);
     if (!parsed.success) throw new AuthFailure('invalid_claims');
-    const { sid, ...rest } = parsed.data;
+    const { sid, iat, nbf, ...rest } = parsed.data;
+    const latest = now + this.clockSkewSeconds;
+    if (nbf !== undefined && nbf > latest) throw new AuthFailure('not_yet_valid');
+    if (iat !== undefined && iat > latest) throw new AuthFailure('issued_in_future');
+    if (rest.exp - now > this.maxTtlSeconds + this.clockSkewSeconds || (iat !== undefined && rest.exp - iat > this.maxTtlSeconds)) {
+      throw new AuthFailure('lifetime_too_long');
+    }
     const claims: Claims = Object.freeze(sid === undefined ? rest : { ...rest, sessionId: sid });
     if (remember) this.verified.set(token, claims);
     return claims;

@@ -6,6 +6,8 @@ import type { PublishRequest, RoomEvent } from '@payments-system/protocol';
 import type { Claims } from '../auth/tokens.ts';
 import type { GatewayConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
+import { createRedisClient } from '../redis/client.ts';
+import { Quota } from './limits/quota.ts';
 import { PaymentService } from './payments/payment-service.ts';
 import { InMemoryPaymentStore, type PaymentStore } from './payments/payment-store.ts';
 import { RedisPaymentStore } from './payments/redis-payment-store.ts';
@@ -13,7 +15,11 @@ import { PaymentSimulator } from './payments/simulator.ts';
 import { RedisSessionStore } from './sessions/redis-session-store.ts';
 import { InMemorySessionStore, type SessionStore } from './sessions/session-store.ts';
 import { DEMO_USERS } from './users/demo-users.ts';
+import { LoginThrottle } from './users/login-throttle.ts';
 import { UserStore } from './users/user-store.ts';
+
+/** Payments the demo's store holds in all; past it new ones are refused (503), nobody's are dropped. */
+const DEMO_MAX_PAYMENTS = 100_000;
 
 /** Payment owners remembered for room checks (about 100 bytes each). */
 const MAX_KNOWN_OWNERS = 100_000;
@@ -23,6 +29,10 @@ export interface Domain {
   readonly sessions: SessionStore;
   readonly payments: PaymentService;
   readonly simulator: PaymentSimulator | undefined;
+  /** Login attempts per account and per client address (429 past them). */
+  readonly loginThrottle: LoginThrottle;
+  /** Payment creations per user (429 past it). */
+  readonly paymentQuota: Quota;
   /**
    * Whether a user may watch `payment:<id>`: the owner may. Answered from the owners this gateway
    * has seen (its own creations and every `payment:updated` on the bus, see `notePaymentEvent`),
@@ -49,14 +59,28 @@ export async function createDomain(
   } else {
     sessions = new InMemorySessionStore(config.refreshTokenTtlSeconds);
   }
-  let store: PaymentStore = new InMemoryPaymentStore();
+  const paymentLimits = { maxPerOwner: config.paymentsMaxPerUser, maxTotal: DEMO_MAX_PAYMENTS };
+  let store: PaymentStore = new InMemoryPaymentStore(paymentLimits);
   let closeStore = async (): Promise<void> => undefined;
   if (config.redisUrl) {
-    const shared = new RedisPaymentStore(config.redisUrl);
+    const shared = new RedisPaymentStore(config.redisUrl, paymentLimits);
     await shared.connect();
     store = shared;
     closeStore = () => shared.close();
   }
+  // Quotas are counted in Redis when there is one, so that every gateway counts together.
+  const quotaStore = config.redisUrl ? createRedisClient(config.redisUrl, { failFast: true }) : undefined;
+  quotaStore?.on('error', () => undefined); // reconnects by itself; meanwhile each gateway counts alone
+  await quotaStore?.connect();
+  const loginThrottle = new LoginThrottle(
+    {
+      maxAttemptsPerAccount: config.loginMaxAttemptsPerAccount,
+      maxAttemptsPerAddress: config.loginMaxAttemptsPerAddress,
+      windowSeconds: config.loginThrottleWindowSeconds,
+    },
+    quotaStore,
+  );
+  const paymentQuota = new Quota({ name: 'payment-create', points: config.paymentsPerUserPerMinute, windowSeconds: 60 }, quotaStore);
   const payments = new PaymentService(store, publish, logger);
   const owners = new Map<string, string>();
   const simulator =
@@ -67,6 +91,8 @@ export async function createDomain(
     sessions,
     payments,
     simulator,
+    loginThrottle,
+    paymentQuota,
     paymentAccess: (claims, paymentId) => owners.get(paymentId) === claims.userId,
     notePaymentEvent(event) {
       if (event.type !== 'payment:updated' || event.payload.ownerId === undefined || owners.has(event.payload.paymentId)) return;
@@ -77,6 +103,7 @@ export async function createDomain(
       simulator?.stop();
       await sessions.close();
       await closeStore();
+      quotaStore?.destroy();
     },
   };
 }

@@ -1,14 +1,26 @@
-/** The Koa application: request log, error rendering, body parsing, the API routes, the app. */
+/**
+ * The Koa application: request log, security headers, error rendering, body parsing, the API
+ * routes, the app.
+ */
 import Koa, { type Middleware } from 'koa';
-import { bodyParser } from '@koa/bodyparser';
 import type { Logger } from '../logger.ts';
+import type { GatewayMetrics } from '../metrics.ts';
 import { errorRenderer } from './errors.ts';
+import { jsonBody } from './json-body.ts';
 import { requestLog } from './request-log.ts';
+import { securityHeaders } from './security-headers.ts';
 import { staticApp } from './static-app.ts';
 
 export interface HttpAppDependencies {
   readonly logger: Logger;
+  readonly metrics: GatewayMetrics;
   readonly maxBodyBytes: number;
+  /**
+   * Proxies in front of the gateway (TRUST_PROXY_HOPS): the client address is the entry that many
+   * places from the right of X-Forwarded-For, the one the outermost trusted proxy saw. 0 trusts no
+   * header (the peer's address), since anyone can send X-Forwarded-For.
+   */
+  readonly trustProxyHops: number;
   /** API routers, mounted in order. */
   readonly routers: readonly MountableRouter[];
   /** Folder of the built Angular app to serve, if any. */
@@ -26,14 +38,23 @@ interface MountableRouter {
   allowedMethods(): Middleware<any, any>;
 }
 
+/** The API's answers (and the metrics) are never stored by a browser or a proxy. */
+const API = /^\/(?:api|metrics)(?:\/|$)/;
+
 export function createHttpApp(deps: HttpAppDependencies): Koa {
   const app = new Koa();
-  app.proxy = true; // behind nginx: trust X-Forwarded-For/Proto for ctx.ip and ctx.protocol
+  app.proxy = deps.trustProxyHops > 0;
+  app.maxIpsCount = deps.trustProxyHops;
   app.silent = true; // errors are rendered and logged by errorRenderer, not printed by Koa
   app
     .use(requestLog(deps.logger))
-    .use(errorRenderer(deps.logger))
-    .use(bodyParser({ enableTypes: ['json'], jsonLimit: deps.maxBodyBytes, encoding: 'utf-8' }));
+    .use(securityHeaders())
+    .use(errorRenderer(deps.logger, deps.metrics))
+    .use(async (ctx, next) => {
+      if (API.test(ctx.path)) ctx.set('Cache-Control', 'no-store');
+      await next();
+    })
+    .use(jsonBody(deps.maxBodyBytes));
   for (const router of deps.routers) app.use(router.routes()).use(router.allowedMethods());
   if (deps.staticDir) app.use(staticApp(deps.staticDir));
   return app;

@@ -1,14 +1,19 @@
 /**
- * The HTTP upgrade to a WebSocket. Everything that can refuse a socket (path, draining,
- * Origin, token) is decided here, before `handleUpgrade`, so a refused client gets an
- * HTTP status and never a 101.
+ * The HTTP upgrade to a WebSocket. Everything that can refuse a socket (path, target, draining,
+ * Origin, token, the user's socket cap) is decided here, before `handleUpgrade`, so a refused
+ * client gets an HTTP status and never a 101.
+ *
+ * Total: this runs on the server's 'upgrade' event, for clients nobody has authenticated yet, and
+ * an exception there would end the process. Bad input has its own refusal (400, 401, ...); anything
+ * else that throws is logged and counted and refused with 500 (or, after the 101, ends that socket),
+ * and the gateway serves on.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { STATUS_CODES } from 'node:http';
 import { isEventId, SINCE_QUERY_PARAM, WS_PATH, type ErrorCode } from '@payments-system/protocol';
 import { readHandshake } from '../auth/handshake.ts';
 import { AuthFailure, type Claims, type TokenVerifier } from '../auth/tokens.ts';
+import { writeRawError } from '../http/raw-response.ts';
 import type { Logger } from '../logger.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import type { GatewaySocket } from './connection.ts';
@@ -22,6 +27,8 @@ export interface UpgradeDependencies {
   readonly hub: RealtimeHub;
   readonly verifier: TokenVerifier;
   readonly allowedOrigins: readonly string[];
+  /** Open sockets one user may hold on this gateway; the next handshake gets 429. */
+  readonly maxSocketsPerUser: number;
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
   readonly isDraining: () => boolean;
@@ -29,37 +36,61 @@ export interface UpgradeDependencies {
 
 export type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
+/** Why a handshake was refused: the `reason` label of gateway_handshakes_refused_total. */
+type RefusalReason = 'bad_request' | 'not_found' | 'draining' | 'origin' | 'credentials' | 'auth_unavailable' | 'socket_cap' | 'internal';
+
 export function createUpgradeHandler(deps: UpgradeDependencies): UpgradeHandler {
   const allowedOrigins = new Set(deps.allowedOrigins);
-  const refuse = (socket: Duplex, status: number, code: ErrorCode, message: string): void => {
-    deps.metrics.handshakesRefused.inc({ status });
-    writeRefusal(socket, status, code, message);
+  const refuse = (socket: Duplex, status: number, reason: RefusalReason, code: ErrorCode, message: string, headers?: Record<string, string>): void => {
+    deps.metrics.handshakesRefused.inc({ status, reason });
+    writeRawError(socket, status, code, message, headers);
   };
   const refuseCredentials = (request: IncomingMessage, socket: Duplex, error: unknown): void => {
     if (!(error instanceof AuthFailure)) {
       deps.logger.error({ err: error, ...describePeer(request) }, 'handshake failed');
-      return refuse(socket, 503, 'SERVICE_UNAVAILABLE', 'cannot check credentials now; retry');
+      return refuse(socket, 503, 'auth_unavailable', 'SERVICE_UNAVAILABLE', 'cannot check credentials now; retry');
     }
     deps.metrics.authFailures.inc({ reason: error.reason });
     deps.logger.warn({ reason: error.reason, ...describePeer(request) }, 'handshake refused: invalid credentials');
-    refuse(socket, 401, 'UNAUTHORIZED', error.message);
+    refuse(socket, 401, 'credentials', 'UNAUTHORIZED', error.message, { 'WWW-Authenticate': 'Bearer' });
   };
-  return (request, socket, head) => {
-    socket.on('error', ignoreSocketError);
-    const { pathname, token, since } = readHandshake(request);
-    if (pathname !== WS_PATH) return refuse(socket, 404, 'NOT_FOUND', `no WebSocket endpoint at ${pathname}; use ${WS_PATH}`);
+  /** Something threw: before the 101 the client gets a 500, after it the socket is ended. */
+  const fail = (request: IncomingMessage, socket: Duplex, error: unknown, upgraded: boolean): void => {
+    deps.metrics.internalErrors.inc({ source: 'upgrade' });
+    deps.logger.error({ err: error, ...describePeer(request) }, 'upgrade failed');
+    if (!upgraded && socket.writable) refuse(socket, 500, 'internal', 'INTERNAL', 'internal error');
+    else socket.destroy();
+  };
+
+  const upgrade = (request: IncomingMessage, socket: Duplex, head: Buffer, state: { upgraded: boolean }): void => {
+    const handshake = readHandshake(request);
+    if (!handshake.ok) return refuse(socket, 400, 'bad_request', 'BAD_REQUEST', handshake.message);
+    const { pathname, token, since } = handshake;
+    if (pathname !== WS_PATH) return refuse(socket, 404, 'not_found', 'NOT_FOUND', `no WebSocket endpoint at this path; use ${WS_PATH}`);
     if (since !== undefined && !isEventId(since)) {
-      return refuse(socket, 400, 'BAD_REQUEST', `${SINCE_QUERY_PARAM} must be an event id such as "1765447200000-0"`);
+      return refuse(socket, 400, 'bad_request', 'BAD_REQUEST', `${SINCE_QUERY_PARAM} must be an event id such as "1765447200000-0"`);
     }
-    if (deps.isDraining()) return refuse(socket, 503, 'SERVICE_UNAVAILABLE', 'gateway is shutting down');
+    if (deps.isDraining()) return refuse(socket, 503, 'draining', 'SERVICE_UNAVAILABLE', 'gateway is shutting down');
     // Browsers always send Origin; a client without one is not a browser page and still needs a token.
     const origin = request.headers.origin;
     if (allowedOrigins.size > 0 && origin !== undefined && !allowedOrigins.has(origin)) {
-      deps.logger.warn({ origin, ...describePeer(request) }, 'handshake refused: origin not allowed');
-      return refuse(socket, 403, 'FORBIDDEN', 'origin not allowed');
+      deps.logger.warn({ origin: origin.slice(0, 200), ...describePeer(request) }, 'handshake refused: origin not allowed');
+      return refuse(socket, 403, 'origin', 'FORBIDDEN', 'origin not allowed');
     }
-    const complete = (claims: Claims): void =>
-      deps.wss.handleUpgrade(request, socket, head, (ws) => deps.hub.accept(ws, claims, since));
+    const complete = (claims: Claims): void => {
+      // Checked in the same turn as the socket is registered (handleUpgrade completes synchronously),
+      // so concurrent handshakes of one user cannot pass the cap together.
+      if (deps.hub.socketsOf(claims.userId) >= deps.maxSocketsPerUser) {
+        deps.logger.warn({ userId: claims.userId, ...describePeer(request) }, 'handshake refused: too many sockets for this user');
+        return refuse(socket, 429, 'socket_cap', 'RATE_LIMITED', `too many open sockets for this user (at most ${deps.maxSocketsPerUser}); close one first`, {
+          'Retry-After': '5',
+        });
+      }
+      deps.wss.handleUpgrade(request, socket, head, (ws) => {
+        state.upgraded = true;
+        deps.hub.accept(ws, claims, since);
+      });
+    };
     let claims: Claims | Promise<Claims>;
     try {
       claims = deps.verifier.authenticate(token);
@@ -70,25 +101,19 @@ export function createUpgradeHandler(deps: UpgradeDependencies): UpgradeHandler 
     if (claims instanceof Promise) {
       claims
         .then(complete, (error: unknown) => refuseCredentials(request, socket, error))
-        .catch((error: unknown) => {
-          deps.logger.error({ err: error }, 'upgrade failed');
-          socket.destroy();
-        });
-    }
-    else complete(claims);
+        .catch((error: unknown) => fail(request, socket, error, state.upgraded));
+    } else complete(claims);
   };
-}
 
-function writeRefusal(socket: Duplex, status: number, code: ErrorCode, message: string): void {
-  const body = JSON.stringify({ error: { code, message } });
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
-      'Connection: close\r\n' +
-      'Content-Type: application/json\r\n' +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-      (status === 401 ? 'WWW-Authenticate: Bearer\r\n' : '') +
-      `\r\n${body}`,
-  );
+  return (request, socket, head) => {
+    socket.on('error', ignoreSocketError);
+    const state = { upgraded: false };
+    try {
+      upgrade(request, socket, head, state);
+    } catch (error) {
+      fail(request, socket, error, state.upgraded);
+    }
+  };
 }
 
 /**

@@ -22,11 +22,14 @@ export class StoreUnavailable extends Error {
   readonly expose = true;
 }
 
-/** Runs a command, turning any failure into StoreUnavailable naming `what`. */
+/**
+ * Runs a command, turning any failure into StoreUnavailable naming `what`. The client's own error
+ * stays in `cause`, for the log: its message describes the server side, not the request.
+ */
 export async function orUnavailable<T>(what: string, command: () => Promise<T>): Promise<T> {
   try {
     return await command();
   } catch (error) {
-    throw new StoreUnavailable(`${what} unavailable: ${(error as Error).message}`);
+    throw new StoreUnavailable(`${what} unavailable; retry`, { cause: error });
   }
 }

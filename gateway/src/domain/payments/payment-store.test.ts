@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { canTransitionPayment, PAYMENT_STATUSES } from '@payments-system/protocol';
 import { startRedis, type RedisServer } from '../../../test/bus/redis-server.ts';
-import { IllegalTransition, InMemoryPaymentStore, PaymentNotFound, type PaymentStore } from './payment-store.ts';
+import { IllegalTransition, InMemoryPaymentStore, PaymentNotFound, StoreFull, type PaymentLimits, type PaymentStore } from './payment-store.ts';
 import { RedisPaymentStore } from './redis-payment-store.ts';
 
 const input = { ownerId: 'alice', amount: '12.50', currency: 'EUR', description: 'coffee' };
@@ -31,12 +31,12 @@ const ticking = () => {
   return () => new Date((ms += 1000));
 };
 
-const implementations: Array<[string, (max?: number) => Promise<PaymentStore>]> = [
-  ['in memory', async (max) => new InMemoryPaymentStore(max, ticking())],
+const implementations: Array<[string, (limits?: PaymentLimits) => Promise<PaymentStore>]> = [
+  ['in memory', async (limits) => new InMemoryPaymentStore(limits, ticking())],
   [
     'redis',
-    async (max) => {
-      const store = new RedisPaymentStore(redis.url, max, `test${++prefixes}:`, ticking());
+    async (limits) => {
+      const store = new RedisPaymentStore(redis.url, limits, `test${++prefixes}:`, ticking());
       await store.connect();
       redisStores.push(store);
       return store;
@@ -79,12 +79,28 @@ for (const [name, open] of implementations) {
       assert.deepEqual(results.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
     });
 
-    it('stays bounded, dropping the oldest', async () => {
-      const store = await open(3);
-      const ids: string[] = [];
-      for (let i = 0; i < 5; i++) ids.push((await store.create(input)).paymentId);
-      assert.deepEqual((await store.list()).map((p) => p.paymentId), ids.slice(2).reverse());
-      assert.equal(await store.get(ids[0] as string), undefined);
+    it('bounds each owner on their own: past the bound an owner loses their own oldest, never another owner\'s', async () => {
+      const store = await open({ maxPerOwner: 3, maxTotal: 100 });
+      const bobs = [await store.create({ ...input, ownerId: 'bob' }), await store.create({ ...input, ownerId: 'bob' })];
+      const alices: string[] = [];
+      for (let i = 0; i < 10; i++) alices.push((await store.create(input)).paymentId);
+      assert.deepEqual((await store.list('alice')).map((p) => p.paymentId), alices.slice(-3).reverse());
+      assert.deepEqual((await store.list('bob')).map((p) => p.paymentId), bobs.map((p) => p.paymentId).reverse(), "bob's payments survive alice's flood");
+      assert.equal(await store.get(alices[0] as string), undefined);
+      assert.equal((await store.list()).length, 5);
+    });
+
+    it('refuses new payments when full instead of dropping anyone\'s', async () => {
+      const store = await open({ maxPerOwner: 2, maxTotal: 3 });
+      const bob = await store.create({ ...input, ownerId: 'bob' });
+      await store.create(input);
+      await store.create(input);
+      await assert.rejects(store.create({ ...input, ownerId: 'carol' }), StoreFull);
+      assert.deepEqual(await store.get(bob.paymentId), bob);
+      // An owner at their own bound replaces their own oldest, which keeps the total.
+      const newest = await store.create(input);
+      assert.equal((await store.list('alice'))[0]?.paymentId, newest.paymentId);
+      assert.equal((await store.list()).length, 3);
     });
   });
 }

@@ -1,7 +1,11 @@
 /**
  * Where the demo's payments live (its stand-in for a payments service): in memory for one
  * gateway, or in Redis (with REDIS_URL) so that every gateway behind nginx sees the same
- * payments. Both are bounded in count, dropping the oldest.
+ * payments.
+ *
+ * Both are bounded per owner: a user past `maxPerOwner` loses their own oldest payment, never
+ * anyone else's. A total bound (`maxTotal`) refuses new payments when reached (StoreFull, 503)
+ * instead of making room with another user's data.
  */
 import { randomBytes } from 'node:crypto';
 import { canTransitionPayment, type Payment, type PaymentStatus } from '@payments-system/protocol';
@@ -23,6 +27,25 @@ export class IllegalTransition extends Error {
   }
 }
 
+/** The store holds `maxTotal` payments, and no owner holds more than `maxPerOwner`. */
+export interface PaymentLimits {
+  readonly maxPerOwner: number;
+  readonly maxTotal: number;
+}
+
+export const DEFAULT_PAYMENT_LIMITS: PaymentLimits = { maxPerOwner: 1000, maxTotal: 100_000 };
+
+/** The store holds `maxTotal` payments: a new one is refused rather than another user's dropped. */
+export class StoreFull extends Error {
+  override readonly name = 'StoreFull';
+  /** Rendered by the HTTP error handler as 503 SERVICE_UNAVAILABLE with this message. */
+  readonly status = 503;
+  readonly expose = true;
+  constructor() {
+    super('the payment store is full; retry later');
+  }
+}
+
 export interface NewPayment {
   readonly ownerId: string;
   readonly amount: string;
@@ -36,6 +59,7 @@ export interface Transition {
 }
 
 export interface PaymentStore {
+  /** Stores a new payment, dropping the owner's own oldest past `maxPerOwner`; rejects with StoreFull. */
   create(input: NewPayment): Promise<Payment>;
   get(paymentId: string): Promise<Payment | undefined>;
   /** Newest first; `ownerId` limits the list to one owner's payments. */
@@ -51,23 +75,32 @@ export function newPayment(input: NewPayment, at: Date): Payment {
   return { ...input, paymentId: `pay_${randomBytes(6).toString('hex')}`, status: 'pending', createdAt: timestamp, updatedAt: timestamp };
 }
 
+/** The newest payments `list` returns at most. */
+export const LIST_WINDOW = 1000;
+
 export const isInFlight = (payment: Payment): boolean => payment.status === 'pending' || payment.status === 'processing';
 
 export class InMemoryPaymentStore implements PaymentStore {
-  // Insertion order is creation order, which makes dropping the oldest cheap.
+  // Insertion order is creation order, which makes dropping an owner's oldest cheap.
   private readonly payments = new Map<string, Payment>();
+  private readonly byOwner = new Map<string, Set<string>>();
 
   constructor(
-    private readonly maxPayments = 10_000,
+    private readonly limits: PaymentLimits = DEFAULT_PAYMENT_LIMITS,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
   async create(input: NewPayment): Promise<Payment> {
+    let owned = this.byOwner.get(input.ownerId);
+    const replacesOwn = owned !== undefined && owned.size >= this.limits.maxPerOwner;
+    if (!replacesOwn && this.payments.size >= this.limits.maxTotal) throw new StoreFull();
     const payment = newPayment(input, this.now());
     this.payments.set(payment.paymentId, payment);
-    if (this.payments.size > this.maxPayments) {
-      const oldest = this.payments.keys().next().value;
-      if (oldest !== undefined) this.payments.delete(oldest);
+    if (!owned) this.byOwner.set(input.ownerId, (owned = new Set()));
+    owned.add(payment.paymentId);
+    for (const oldest of owned) {
+      if (owned.size <= this.limits.maxPerOwner) break;
+      this.drop(oldest);
     }
     return payment;
   }
@@ -77,12 +110,20 @@ export class InMemoryPaymentStore implements PaymentStore {
   }
 
   async list(ownerId?: string): Promise<Payment[]> {
-    const all = [...this.payments.values()].reverse();
-    return ownerId === undefined ? all : all.filter((payment) => payment.ownerId === ownerId);
+    const ids = ownerId === undefined ? this.payments.keys() : (this.byOwner.get(ownerId) ?? []);
+    return [...ids].slice(-LIST_WINDOW).reverse().flatMap((paymentId) => this.payments.get(paymentId) ?? []);
   }
 
   async inFlight(): Promise<Payment[]> {
     return [...this.payments.values()].filter(isInFlight);
+  }
+
+  /** Forgets a payment in every index. */
+  private drop(paymentId: string): void {
+    const payment = this.payments.get(paymentId);
+    if (!payment) return;
+    this.payments.delete(paymentId);
+    this.byOwner.get(payment.ownerId)?.delete(paymentId);
   }
 
   async transition(paymentId: string, to: PaymentStatus): Promise<Transition> {

@@ -1,23 +1,50 @@
 /**
- * Payments in Redis, shared by every gateway. Each payment is one JSON string; a sorted set by
- * creation time keeps the order and the bound. A status change is one Lua script that checks the
- * current status against the state machine, so two gateways (or two admins) cannot both move it.
+ * Payments in Redis, shared by every gateway. Each payment is one JSON string; sorted sets by
+ * creation time keep the order and the bounds, one for all payments and one per owner. A creation
+ * and a status change are each one Lua script: the creation checks the bounds and drops the
+ * owner's own oldest payments past theirs; the status change checks the current status against
+ * the state machine, so two gateways (or two admins) cannot both move a payment.
  *
- *   <prefix>payment:<id>  the payment (JSON)
- *   <prefix>payments      sorted set of ids by creation time
+ *   <prefix>payment:<id>              the payment (JSON)
+ *   <prefix>payments                  sorted set of every id by creation time
+ *   <prefix>payments:owner:<ownerId>  sorted set of one owner's ids by creation time
  */
 import type { RedisClientType } from 'redis';
 import { createRedisClient, orUnavailable } from '../../redis/client.ts';
 import { PAYMENT_STATUSES, PAYMENT_TRANSITIONS, type Payment, type PaymentStatus } from '@payments-system/protocol';
 import {
+  DEFAULT_PAYMENT_LIMITS,
   IllegalTransition,
   isInFlight,
+  LIST_WINDOW,
   newPayment,
   PaymentNotFound,
+  StoreFull,
   type NewPayment,
+  type PaymentLimits,
   type PaymentStore,
   type Transition,
 } from './payment-store.ts';
+
+// KEYS: the payment, the index of all, the owner's index. ARGV: the payment (JSON), its score, its
+// id, maxPerOwner, maxTotal, the prefix of payment keys. The payments dropped are the owner's own,
+// whose keys are derived from their ids (one Redis, not a cluster).
+const CREATE = `
+local owned = redis.call('ZCARD', KEYS[3])
+if owned < tonumber(ARGV[4]) and redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[5]) then return 'full' end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3])
+local excess = owned + 1 - tonumber(ARGV[4])
+if excess > 0 then
+  local dropped = redis.call('ZPOPMIN', KEYS[3], excess)
+  for i = 1, #dropped, 2 do
+    redis.call('ZREM', KEYS[2], dropped[i])
+    redis.call('DEL', ARGV[6] .. dropped[i])
+  end
+end
+return 'ok'
+`;
 
 const TRANSITION = `
 local raw = redis.call('GET', KEYS[1])
@@ -45,11 +72,11 @@ export class RedisPaymentStore implements PaymentStore {
 
   constructor(
     url: string,
-    private readonly maxPayments = 10_000,
+    private readonly limits: PaymentLimits = DEFAULT_PAYMENT_LIMITS,
     private readonly prefix = 'realtime:',
     private readonly now: () => Date = () => new Date(),
     /** The newest payments `list` and `inFlight` look at. */
-    private readonly window = 1000,
+    private readonly window = LIST_WINDOW,
   ) {
     this.client = createRedisClient(url, { failFast: true });
     this.client.on('error', () => undefined);
@@ -65,19 +92,20 @@ export class RedisPaymentStore implements PaymentStore {
 
   async create(input: NewPayment): Promise<Payment> {
     const payment = newPayment(input, this.now());
-    const index = this.key('payments');
-    await this.run(() =>
-      this.client
-        .multi()
-        .set(this.key('payment', payment.paymentId), JSON.stringify(payment))
-        .zAdd(index, { score: Date.parse(payment.createdAt), value: payment.paymentId })
-        .exec(),
+    const outcome = await this.run(() =>
+      this.client.eval(CREATE, {
+        keys: [this.key('payment', payment.paymentId), this.key('payments'), this.ownerKey(input.ownerId)],
+        arguments: [
+          JSON.stringify(payment),
+          String(Date.parse(payment.createdAt)),
+          payment.paymentId,
+          String(this.limits.maxPerOwner),
+          String(this.limits.maxTotal),
+          this.key('payment', ''),
+        ],
+      }),
     );
-    const excess = (await this.run(() => this.client.zCard(index))) - this.maxPayments;
-    if (excess > 0) {
-      const dropped = await this.run(() => this.client.zPopMinCount(index, excess));
-      if (dropped.length > 0) await this.run(() => this.client.del(dropped.map((entry) => this.key('payment', entry.value))));
-    }
+    if (outcome === 'full') throw new StoreFull();
     return payment;
   }
 
@@ -87,12 +115,11 @@ export class RedisPaymentStore implements PaymentStore {
   }
 
   async list(ownerId?: string): Promise<Payment[]> {
-    const newest = await this.newest();
-    return ownerId === undefined ? newest : newest.filter((payment) => payment.ownerId === ownerId);
+    return this.newest(ownerId === undefined ? this.key('payments') : this.ownerKey(ownerId));
   }
 
   async inFlight(): Promise<Payment[]> {
-    return (await this.newest()).filter(isInFlight).reverse();
+    return (await this.newest(this.key('payments'))).filter(isInFlight).reverse();
   }
 
   async transition(paymentId: string, to: PaymentStatus): Promise<Transition> {
@@ -108,8 +135,8 @@ export class RedisPaymentStore implements PaymentStore {
     return { previous: JSON.parse(first as string) as Payment, payment: JSON.parse(second as string) as Payment };
   }
 
-  private async newest(): Promise<Payment[]> {
-    const ids = await this.run(() => this.client.zRange(this.key('payments'), 0, this.window - 1, { REV: true }));
+  private async newest(index: string): Promise<Payment[]> {
+    const ids = await this.run(() => this.client.zRange(index, 0, this.window - 1, { REV: true }));
     if (ids.length === 0) return [];
     const raws = await this.run(() => this.client.mGet(ids.map((id) => this.key('payment', id))));
     return raws.flatMap((raw) => (raw === null ? [] : [JSON.parse(raw) as Payment]));
@@ -117,6 +144,10 @@ export class RedisPaymentStore implements PaymentStore {
 
   private key(kind: 'payment' | 'payments', id?: string): string {
     return id === undefined ? `${this.prefix}${kind}` : `${this.prefix}${kind}:${id}`;
+  }
+
+  private ownerKey(ownerId: string): string {
+    return `${this.prefix}payments:owner:${ownerId}`;
   }
 
   private run<T>(command: () => Promise<T>): Promise<T> {

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { userRoom, type DemoAccount, type PublishRequest, type TokenResponse } from '@payments-system/protocol';
 import { signAccessToken, type TokenVerifier } from '../../auth/tokens.ts';
 import { RefreshRefused, type SessionStore } from '../../domain/sessions/session-store.ts';
+import type { LoginThrottle } from '../../domain/users/login-throttle.ts';
 import type { User, UserStore } from '../../domain/users/user-store.ts';
 import type { GatewayMetrics } from '../../metrics.ts';
 import { requireBearer, type AuthState } from '../bearer-auth.ts';
@@ -17,6 +18,7 @@ import { validBody } from '../validation.ts';
 export interface AuthRouteDependencies {
   readonly users: UserStore;
   readonly sessions: SessionStore;
+  readonly loginThrottle: LoginThrottle;
   readonly key: KeyObject;
   readonly verifier: TokenVerifier;
   readonly metrics: GatewayMetrics;
@@ -40,11 +42,20 @@ export function authRoutes(deps: AuthRouteDependencies): Router<AuthState> {
   return new Router<AuthState>({ prefix: '/api/auth' })
     .post('/login', async (ctx) => {
       const { email, password } = validBody(ctx, loginBody);
+      // Before the password check: a throttled attempt costs no scrypt.
+      const refusal = await deps.loginThrottle.admit(email, ctx.ip);
+      if (refusal) {
+        deps.metrics.loginsThrottled.inc({ scope: refusal.scope });
+        ctx.state.log.warn({ scope: refusal.scope, retryAfterSeconds: refusal.retryAfterSeconds }, 'login throttled');
+        const retryAfter = String(refusal.retryAfterSeconds);
+        return ctx.throw(429, `too many login attempts; retry in ${retryAfter} s`, { headers: { 'Retry-After': retryAfter } });
+      }
       const user = await deps.users.authenticate(email, password);
       if (!user) {
         deps.metrics.authFailures.inc({ reason: 'bad_credentials' });
         return ctx.throw(401, 'invalid email or password');
       }
+      await deps.loginThrottle.succeeded(email);
       const { sessionId, refreshToken } = await deps.sessions.start(user.userId);
       ctx.state.log.info({ userId: user.userId, sessionId }, 'logged in');
       ctx.body = tokens(user, sessionId, refreshToken);

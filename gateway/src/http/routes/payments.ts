@@ -1,8 +1,12 @@
-/** The payments API: list (admins all, others their own), create (customers), change status (admins). */
+/**
+ * The payments API: list (admins all, others their own), create (customers, within a per-user
+ * quota: PAYMENTS_PER_USER_PER_MINUTE), change status (admins).
+ */
 import { Router } from '@koa/router';
 import { z } from 'zod';
 import { NEW_PAYMENT_AMOUNT_PATTERN, PAYMENT_CURRENCIES, PAYMENT_STATUSES } from '@payments-system/protocol';
 import type { TokenVerifier } from '../../auth/tokens.ts';
+import type { Quota } from '../../domain/limits/quota.ts';
 import type { PaymentService } from '../../domain/payments/payment-service.ts';
 import { IllegalTransition, PaymentNotFound } from '../../domain/payments/payment-store.ts';
 import type { GatewayMetrics } from '../../metrics.ts';
@@ -19,7 +23,7 @@ const createBody = z.object({
 });
 const statusBody = z.object({ status: z.enum(PAYMENT_STATUSES) });
 
-export function paymentRoutes(payments: PaymentService, verifier: TokenVerifier, metrics: GatewayMetrics): Router<AuthState> {
+export function paymentRoutes(payments: PaymentService, quota: Quota, verifier: TokenVerifier, metrics: GatewayMetrics): Router<AuthState> {
   return new Router<AuthState>({ prefix: '/api/payments' })
     .use(requireBearer(verifier, metrics))
     .get('/', async (ctx) => {
@@ -29,6 +33,12 @@ export function paymentRoutes(payments: PaymentService, verifier: TokenVerifier,
     .post('/', async (ctx) => {
       if (ctx.state.claims.role !== 'CUSTOMER') return ctx.throw(403, 'only customers create payments');
       const body = validBody(ctx, createBody);
+      const admission = await quota.take(ctx.state.claims.userId);
+      if (!admission.ok) {
+        metrics.paymentsThrottled.inc();
+        const retryAfter = String(admission.retryAfterSeconds);
+        return ctx.throw(429, `too many payments created; retry in ${retryAfter} s`, { headers: { 'Retry-After': retryAfter } });
+      }
       ctx.status = 201;
       ctx.body = await payments.create({ ...body, ownerId: ctx.state.claims.userId }, ctx.state.requestId);
     })
