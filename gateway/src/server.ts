@@ -26,7 +26,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { GatewaySocket } from './realtime/connection.ts';
 import { RealtimeHub, type HubStats } from './realtime/hub.ts';
-import { createUpgradeHandler } from './realtime/upgrade.ts';
+import { createUpgradeHandler, refuseMalformedHandshake } from './realtime/upgrade.ts';
 
 export interface GatewayOptions extends Partial<GatewayConfig> {
   readonly jwtSecret: string;
@@ -118,6 +118,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     perMessageDeflate: false,
     handleProtocols: selectSubprotocol,
   });
+  wss.on('wsClientError', refuseMalformedHandshake(metrics));
   server.on(
     'upgrade',
     createUpgradeHandler({

@@ -41,10 +41,15 @@ export function errorRenderer(logger: Logger, metrics: GatewayMetrics): Middlewa
   return async (ctx, next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) {
-        ctx.status = 404;
+      // An error status set without a body (no route matched, @koa/router's 405/501): Koa would
+      // answer with the status text as plain text.
+      if (ctx.status >= 400 && ctx.body == null) {
+        // 501 is the router's word for a method it does not know: for the client, not allowed here.
+        const status = ctx.status === 501 ? 405 : ctx.status;
+        const code = CODE_BY_STATUS[status] ?? 'INTERNAL';
+        ctx.status = status;
         ctx.set('Cache-Control', 'no-store');
-        ctx.body = { error: { code: 'NOT_FOUND', message: `no route for ${ctx.method} ${ctx.path}` } };
+        ctx.body = { error: { code, message: status === 404 ? `no route for ${ctx.method} ${ctx.path}` : CODE_MESSAGE[code] } };
       }
     } catch (caught) {
       const error = (typeof caught === 'object' && caught !== null ? caught : {}) as HttpErrorLike;

@@ -16,7 +16,11 @@ export function writeRawError(socket: Duplex, status: number, code: ErrorCode, m
     'Content-Type': 'application/json; charset=utf-8',
     'Content-Length': String(Buffer.byteLength(body)),
     'Cache-Control': 'no-store',
+    // What the security-headers middleware sends, for a body that is never a page.
+    'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
     'X-Content-Type-Options': 'nosniff',
+    'X-Frame-Options': 'DENY',
+    'Referrer-Policy': 'no-referrer',
     ...headers,
   })) {
     head += `${name}: ${value}\r\n`;

@@ -117,6 +117,23 @@ export function createUpgradeHandler(deps: UpgradeDependencies): UpgradeHandler 
 }
 
 /**
+ * Handshakes `ws` itself refuses once ours passed them (wrong method, a missing or malformed
+ * Sec-WebSocket-Key, -Version or -Protocol header): the same JSON refusal as every other, counted.
+ * `ws`'s message names the header the client got wrong, nothing of the server.
+ */
+export function refuseMalformedHandshake(metrics: GatewayMetrics): (error: Error, socket: Duplex) => void {
+  return (error, socket) => {
+    const method = error.message === 'Invalid HTTP method';
+    const status = method ? 405 : 400;
+    metrics.handshakesRefused.inc({ status, reason: 'bad_request' });
+    writeRawError(socket, status, method ? 'METHOD_NOT_ALLOWED' : 'BAD_REQUEST', error.message, {
+      ...(method && { Allow: 'GET' }),
+      ...(/Version/.test(error.message) && { 'Sec-WebSocket-Version': '13, 8' }),
+    });
+  };
+}
+
+/**
  * Who is knocking, for the log: the proxy's address, the client's as the proxy forwarded it, and
  * the request id nginx assigned, so that a gateway line can be matched with nginx's.
  */

@@ -19,11 +19,19 @@ export interface GatewayProcess {
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
 }
 
-export function spawnGateway(env: Record<string, string>, entry = 'gateway/src/main.ts'): GatewayProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+export interface SpawnOptions {
+  /** Modules node preloads (`--import`) after tsx, such as a fault injector. */
+  readonly preload?: readonly string[];
+  /** Opens an IPC channel (`child.send`) to the process. */
+  readonly ipc?: boolean;
+}
+
+export function spawnGateway(env: Record<string, string>, entry = 'gateway/src/main.ts', options: SpawnOptions = {}): GatewayProcess {
+  const preload = (options.preload ?? []).flatMap((module) => ['--import', module]);
+  const child = spawn(process.execPath, ['--import', 'tsx', ...preload, entry], {
     cwd: root,
     env: { PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);
   const output: string[] = [];
