@@ -171,7 +171,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   // Two gateways, on the "internal network" (loopback, free ports).
   for (let i = 0; i < 2; i++) {
-    const process = spawnGateway({ JWT_SECRET: secret, WS_ALLOWED_ORIGINS: origin, ...options.gatewayEnv });
+    // As in docker-compose.yml: behind one proxy, whose X-Forwarded-For entry is the client.
+    const process = spawnGateway({ JWT_SECRET: secret, WS_ALLOWED_ORIGINS: origin, TRUST_PROXY_HOPS: '1', ...options.gatewayEnv });
     gateways.push({ process, url: '', port: 0 });
   }
   for (const [i, gateway] of gateways.entries()) {
