@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type ServerOptions } from 'ws';
 import { CLOSE_CODE_INFO, CloseCode, type PublishRequest, WS_PATH } from '@payments-system/protocol';
 import { selectSubprotocol } from './auth/handshake.ts';
 import type { PaymentAccess } from './auth/room-policy.ts';
@@ -109,7 +109,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     app.callback(),
   );
   server.on('clientError', answerClientErrors(metrics, logger));
-  const wss = new WebSocketServer<typeof GatewaySocket>({
+  const wsOptions: ServerOptions<typeof GatewaySocket> & { closeTimeout: number } = {
     noServer: true,
     WebSocket: GatewaySocket,
     maxPayload: config.maxPayloadBytes,
@@ -117,7 +117,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     clientTracking: false,
     perMessageDeflate: false,
     handleProtocols: selectSubprotocol,
-  });
+    // A socket closed by the gateway (4008, 4001, ...) whose peer does not answer the close within
+    // the heartbeat's timeout is gone, like one that does not pong: destroyed then, with its backlog,
+    // rather than after ws's default 30 s. (ws 8.23 option, missing from @types/ws.)
+    closeTimeout: config.heartbeatTimeoutMs,
+  };
+  const wss = new WebSocketServer<typeof GatewaySocket>(wsOptions);
   wss.on('wsClientError', refuseMalformedHandshake(metrics));
   server.on(
     'upgrade',

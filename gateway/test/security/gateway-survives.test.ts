@@ -32,8 +32,12 @@ const SOCKETS_PER_USER = 8;
 const ROUND_MS = 5000;
 /** Sockets that may hold a backlog at once: four resume spammers and the stalled reader. */
 const STALLED_SOCKETS = 5;
-/** Allowance above those bounds: garbage of the traffic itself and sockets' bookkeeping. */
-const CONSTANT = 16 * 1024 * 1024;
+/**
+ * Allowance above those bounds: the garbage of the traffic itself. V8 sizes its old space by the
+ * allocation rate, and the measured round grew it by up to ~24 MiB of 43 MiB (read from
+ * nodejs_heap_space_size_total_bytes), with the replays paced and every backlog bounded.
+ */
+const CONSTANT = 32 * 1024 * 1024;
 const secret = randomBytes(32).toString('hex');
 const MiB = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
@@ -207,6 +211,9 @@ describe('a gateway under every hostile input of issue 14 at once', () => {
       return { upgradesAnswered, spamCloseMs, slowReader, logins, latencies };
     };
 
+    // Warm-up: scrypt takes 16 MiB of whichever thread-pool thread runs it, kept by its malloc arena;
+    // concurrent logins touch every thread once, so the measured round does not pay that again.
+    await Promise.all(Array.from({ length: 8 }, (_, i) => login(url, `warmup${i}@demo.test`, 'x')));
     await hostileRound(1);
     await settle(url);
     const rssBefore = rss();

@@ -113,6 +113,22 @@ describe('the send path keeps every socket within its bound', () => {
     assert.ok(backlog.max() <= BOUND + FRAME, `backlog reached ${backlog.max()} bytes`);
   });
 
+  it('releases a socket closed with 4008 whose client never reads within HEARTBEAT_TIMEOUT_MS, not ws\'s 30 s', async () => {
+    // A long heartbeat interval, so that only the close timeout can end the socket.
+    const { gateway, first } = await startWithHistory({ heartbeatIntervalMs: 60_000, heartbeatTimeoutMs: 500 });
+    const client = await connect(gateway.wsUrl, gateway.token(ALICE));
+    stopReading(client);
+    client.send({ type: 'resume', payload: { since: first } });
+    await eventually(() => gateway.stats().replaying === 1 && [...gateway.hub.connections].every((c) => rawSocket(c.socket)?.writableNeedDrain), 'the replay to stall');
+    await publishMany(gateway, 100);
+    const closedAt = performance.now();
+    assert.match(await (await fetch(`${gateway.url}/metrics`)).text(), /gateway_slow_consumer_closes_total 1/);
+    await eventually(() => gateway.stats().connections === 0, 'the socket to be released', 5000);
+    const ms = performance.now() - closedAt;
+    assert.ok(ms >= 400, `released after ${ms} ms: before the close timeout?`);
+    console.log(`a 4008 socket whose client never reads released ${Math.round(ms)} ms after the close (HEARTBEAT_TIMEOUT_MS 500)`);
+  });
+
   it('limits resumes per socket on their own budget (RATE_LIMITED), far below the message rate', async () => {
     const { gateway } = await startWithHistory({ resumeBurst: 2, resumesPerMinute: 1 });
     const client = await connect(gateway.wsUrl, gateway.token(ALICE));
