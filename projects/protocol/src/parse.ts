@@ -3,6 +3,8 @@
  * suitable for an `error` reply or a protocol error on the client.
  */
 import * as z from 'zod/mini';
+// The English messages alone: `z.locales.en` would keep every locale in a browser bundle (264 kB minified).
+import en from 'zod/v4/locales/en.js';
 import {
   CLIENT_MESSAGE_TYPES,
   clientMessageSchema,
@@ -18,7 +20,7 @@ import {
 export type ParseResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
 
 // Passed per call rather than set with z.config(), so importing the protocol changes nothing global.
-const english = z.locales.en().localeError;
+const english = en().localeError;
 
 function describe(error: z.core.$ZodError, knownTypes: readonly string[]): string {
   return error.issues

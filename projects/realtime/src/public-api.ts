@@ -35,22 +35,6 @@ export {
   type RealtimeRequestErrorCode,
 } from './lib/errors';
 export { backoffDelay } from './lib/connection/backoff';
-export {
-  provideRealtimeStore,
-  RealtimeConnectionActions,
-  RealtimePaymentsActions,
-  RealtimeSessionActions,
-  RealtimeNotificationsActions,
-  RealtimeRoomsActions,
-  realtimeConnectionFeature,
-  realtimePaymentsFeature,
-  realtimeEffects,
-  type RealtimePaymentsLoader,
-  type RealtimeStoreOptions,
-  type RealtimeConnectionStoreState,
-  type RealtimePayment,
-  type RealtimePaymentsState,
-} from './lib/store/public';
 
 /** @internal Used by `@payments-system/realtime/testing`. */
 export { ɵREALTIME_WEB_SOCKET_CTOR, ɵREALTIME_ONLINE, ɵREALTIME_RANDOM } from './lib/config';

@@ -3,10 +3,12 @@ import { provideStore, Store } from '@ngrx/store';
 import { gatewayWsUrl, mintToken, publish, waitFor } from '../spec-helpers/gateway-control';
 import { provideRealtime } from '../lib/provide-realtime';
 import { RealtimeService } from '../lib/realtime.service';
-import { RealtimeSessionActions } from '../lib/store/actions';
-import { realtimeConnectionFeature } from '../lib/store/connection.feature';
-import { realtimePaymentsFeature } from '../lib/store/payments.feature';
-import { provideRealtimeStore } from '../lib/store/provide-realtime-store';
+import {
+  provideRealtimeStore,
+  realtimeConnectionFeature,
+  realtimePaymentsFeature,
+  RealtimeSessionActions,
+} from '@payments-system/realtime/store';
 import { Actions, ofType } from '@ngrx/effects';
 
 describe('provideRealtimeStore() with the real store fed by the real gateway', () => {

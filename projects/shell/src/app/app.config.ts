@@ -3,7 +3,8 @@ import { inject, provideBrowserGlobalErrorListeners, provideEnvironmentInitializ
 import { provideRouter, withComponentInputBinding } from '@angular/router';
 import { provideEffects } from '@ngrx/effects';
 import { provideState, provideStore } from '@ngrx/store';
-import { provideRealtime, provideRealtimeStore } from '@payments-system/realtime';
+import { provideRealtime } from '@payments-system/realtime';
+import { provideRealtimeStore } from '@payments-system/realtime/store';
 import { routes } from './app.routes';
 import { authInterceptor } from './core/auth.interceptor';
 import { AuthService } from './core/auth.service';

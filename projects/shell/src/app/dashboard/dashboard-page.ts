@@ -3,7 +3,7 @@ import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
 import { Actions, ofType } from '@ngrx/effects';
 import { Store } from '@ngrx/store';
 import { PAYMENT_STATUSES, type PaymentStatus } from '@payments-system/protocol';
-import { RealtimePaymentsActions } from '@payments-system/realtime';
+import { RealtimePaymentsActions } from '@payments-system/realtime/store';
 import type { NewPayment } from '../core/api.types';
 import { AuthService } from '../core/auth.service';
 import { STATUS_LABELS } from '../core/payment-rules';

@@ -1,6 +1,7 @@
 import { TestBed, type ComponentFixture } from '@angular/core/testing';
 import { provideStore } from '@ngrx/store';
-import { provideRealtime, provideRealtimeStore, RealtimeService } from '@payments-system/realtime';
+import { provideRealtime, RealtimeService } from '@payments-system/realtime';
+import { provideRealtimeStore } from '@payments-system/realtime/store';
 import { provideRealtimeTesting, RealtimeTestingController } from '@payments-system/realtime/testing';
 import { ConnectionIndicator } from './connection-indicator';
 

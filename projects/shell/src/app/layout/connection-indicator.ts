@@ -1,6 +1,7 @@
 import { Component, computed, DestroyRef, effect, inject, signal } from '@angular/core';
 import { Store } from '@ngrx/store';
-import { realtimeConnectionFeature, RealtimeService } from '@payments-system/realtime';
+import { RealtimeService } from '@payments-system/realtime';
+import { realtimeConnectionFeature } from '@payments-system/realtime/store';
 
 /** Shows the live connection: connecting, live, reconnecting (with a countdown), offline (with a retry button). */
 @Component({

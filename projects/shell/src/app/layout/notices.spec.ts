@@ -1,6 +1,6 @@
 import { TestBed } from '@angular/core/testing';
 import { provideState, provideStore, Store } from '@ngrx/store';
-import { RealtimeNotificationsActions } from '@payments-system/realtime';
+import { RealtimeNotificationsActions } from '@payments-system/realtime/store';
 import { noticesFeature, MAX_TOASTS } from '../state/notices.feature';
 import { BroadcastBanner } from './broadcast-banner';
 import { Toasts } from './toasts';

@@ -3,13 +3,8 @@ import { inject } from '@angular/core';
 import { Actions, createEffect, ofType } from '@ngrx/effects';
 import { Store } from '@ngrx/store';
 import type { Payment } from '@payments-system/protocol';
-import {
-  RealtimeConnectionActions,
-  RealtimeNotificationsActions,
-  RealtimePaymentsActions,
-  RealtimeService,
-  RealtimeSessionActions,
-} from '@payments-system/realtime';
+import { RealtimeService } from '@payments-system/realtime';
+import { RealtimeConnectionActions, RealtimeNotificationsActions, RealtimePaymentsActions, RealtimeSessionActions } from '@payments-system/realtime/store';
 import { catchError, exhaustMap, filter, map, merge, mergeMap, of, pairwise, switchMap, tap, timer, withLatestFrom } from 'rxjs';
 import { errorMessage } from '../core/api-error';
 import { AuthService } from '../core/auth.service';

@@ -1,6 +1,6 @@
 import { createActionGroup, createFeature, createReducer, on, props, emptyProps } from '@ngrx/store';
 import type { NoticeLevel } from '@payments-system/protocol';
-import { RealtimeNotificationsActions } from '@payments-system/realtime';
+import { RealtimeNotificationsActions } from '@payments-system/realtime/store';
 import { PaymentsApiActions, SessionActions } from './payments.actions';
 
 export interface Toast {

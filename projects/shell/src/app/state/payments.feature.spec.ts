@@ -1,4 +1,4 @@
-import { RealtimePaymentsActions } from '@payments-system/realtime';
+import { RealtimePaymentsActions } from '@payments-system/realtime/store';
 import { payment } from '../../testing/fakes';
 import { PaymentsApiActions, PaymentsPageActions, PaymentsUiActions, SessionActions } from './payments.actions';
 import { paymentsFeature, type PaymentsState } from './payments.feature';

@@ -1,7 +1,7 @@
 import { createEntityAdapter, type EntityState } from '@ngrx/entity';
 import { createFeature, createReducer, createSelector, on } from '@ngrx/store';
 import type { Payment, PaymentStatus } from '@payments-system/protocol';
-import { RealtimePaymentsActions } from '@payments-system/realtime';
+import { RealtimePaymentsActions } from '@payments-system/realtime/store';
 import { PaymentsApiActions, PaymentsPageActions, PaymentsUiActions, SessionActions } from './payments.actions';
 
 /** A row of the dashboard: the payment, and what last changed about it. */

@@ -1,3 +1,7 @@
+/*
+ * Public API of @payments-system/realtime/store: the NgRx features, actions and effects (needs @ngrx/store,
+ * @ngrx/effects and @ngrx/entity). Apps that use only RealtimeService never import it and bundle no NgRx.
+ */
 export {
   RealtimeConnectionActions,
   RealtimeNotificationsActions,

@@ -6,9 +6,8 @@ import { Action } from '@ngrx/store';
 import type { ServerMessage } from '@payments-system/protocol';
 import { firstValueFrom, Observable, ReplaySubject, Subject, toArray } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { paymentUpdated, TS } from '../../spec-helpers/server-messages';
-import { RealtimeRequestError, type RealtimeError } from '../errors';
-import { RealtimeService, type RealtimeConnectionSnapshot } from '../realtime.service';
+import { paymentUpdated, TS } from '../../src/spec-helpers/server-messages';
+import { RealtimeRequestError, RealtimeService, type RealtimeConnectionSnapshot, type RealtimeError } from '@payments-system/realtime';
 import {
   RealtimeConnectionActions,
   RealtimeNotificationsActions,

@@ -7,8 +7,7 @@ import type {
   SessionSyncPayload,
   SystemBroadcastPayload,
 } from '@payments-system/protocol';
-import type { RealtimeError } from '../errors';
-import type { RealtimeConnectionSnapshot } from '../realtime.service';
+import type { RealtimeConnectionSnapshot, RealtimeError } from '@payments-system/realtime';
 
 /** Events about the connection itself. */
 export const RealtimeConnectionActions = createActionGroup({

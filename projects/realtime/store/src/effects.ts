@@ -2,8 +2,7 @@ import { inject, InjectionToken, Injector, runInInjectionContext } from '@angula
 import { Actions, createEffect, ofType } from '@ngrx/effects';
 import type { PaymentUpdatedPayload, Room } from '@payments-system/protocol';
 import { asyncScheduler, catchError, EMPTY, filter, from, isObservable, map, merge, mergeMap, of, switchMap, take, tap, type Observable } from 'rxjs';
-import { RealtimeRequestError } from '../errors';
-import { RealtimeService } from '../realtime.service';
+import { RealtimeRequestError, RealtimeService } from '@payments-system/realtime';
 import {
   RealtimeConnectionActions,
   RealtimeNotificationsActions,

@@ -1,6 +1,5 @@
 import { createFeature, createReducer, createSelector, on } from '@ngrx/store';
-import type { RealtimeError } from '../errors';
-import type { RealtimeConnectionState } from '../realtime.service';
+import type { RealtimeConnectionState, RealtimeError } from '@payments-system/realtime';
 import { RealtimeConnectionActions } from './actions';
 
 export interface RealtimeConnectionStoreState {
