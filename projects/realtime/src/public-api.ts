@@ -37,4 +37,6 @@ export {
 export { backoffDelay } from './lib/connection/backoff';
 
 /** @internal Used by `@payments-system/realtime/testing`. */
-export { ɵREALTIME_WEB_SOCKET_CTOR, ɵREALTIME_ONLINE, ɵREALTIME_RANDOM } from './lib/config';
+export { ɵREALTIME_WEB_SOCKET_CTOR, ɵREALTIME_ONLINE, ɵREALTIME_RANDOM, ɵREALTIME_HANDSHAKE_CHECK } from './lib/config';
+/** @internal Used by `@payments-system/realtime/testing`. */
+export type { HandshakeCheck as ɵHandshakeCheck } from './lib/connection/handshake-check';

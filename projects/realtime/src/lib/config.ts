@@ -1,5 +1,6 @@
 import { InjectionToken, type Signal } from '@angular/core';
 import type { Observable } from 'rxjs';
+import { fetchHandshakeCheck, type HandshakeCheck } from './connection/handshake-check';
 
 /** The current access token: a fixed string, a signal or an observable of it. */
 export type RealtimeTokenValue = string | Signal<string | null | undefined> | Observable<string | null | undefined>;
@@ -11,10 +12,15 @@ export type RealtimeTokenValue = string | Signal<string | null | undefined> | Ob
 export type RealtimeTokenSource = RealtimeTokenValue | (() => RealtimeTokenValue);
 
 /**
- * Returns a fresh access token (after a 4001 close or a handshake refused with an expired token).
- * Called in the service's injection context, so it may use `inject()`.
+ * Returns a fresh access token after the gateway stopped accepting `staleToken`: a 4001 close, or a handshake
+ * refused (its token expired, or the gateway's handshake check answered 401). Called in the service's injection
+ * context, so it may use `inject()`.
+ *
+ * - a token: the service reconnects with it at once;
+ * - `null` (or an empty string): the session is over (the refresh was refused): `disconnected` with an `auth` error;
+ * - a rejection: the refresh could not be made (the network, say): the service backs off and tries again.
  */
-export type RealtimeTokenRefresher = () => Promise<string> | Observable<string>;
+export type RealtimeTokenRefresher = (staleToken: string) => Promise<string | null> | Observable<string | null>;
 
 /**
  * How the delay before a retry is randomised.
@@ -49,7 +55,7 @@ export interface RealtimeConfig {
   readonly url: string;
   /** The current access token. A change of the value reconnects with the new token. */
   readonly token: RealtimeTokenSource;
-  /** Called when the gateway says the token expired; without it such a close ends in `disconnected`. */
+  /** Called when the gateway no longer accepts the token; without it that ends in `disconnected` with an `auth` error. */
   readonly refreshToken?: RealtimeTokenRefresher;
   /** Backoff settings, or `false` to never retry automatically. */
   readonly reconnect?: RealtimeReconnectOptions | false;
@@ -149,6 +155,12 @@ export const ɵREALTIME_CONFIG = new InjectionToken<ResolvedRealtimeConfig>('ɵR
 export const ɵREALTIME_WEB_SOCKET_CTOR = new InjectionToken<WebSocketConstructor | null>('ɵREALTIME_WEB_SOCKET_CTOR', {
   providedIn: 'root',
   factory: () => (typeof WebSocket === 'function' ? WebSocket : null),
+});
+
+/** @internal How the service asks the gateway why a handshake failed (tests answer it). See `handshake-check.ts`. */
+export const ɵREALTIME_HANDSHAKE_CHECK = new InjectionToken<HandshakeCheck>('ɵREALTIME_HANDSHAKE_CHECK', {
+  providedIn: 'root',
+  factory: () => fetchHandshakeCheck(typeof fetch === 'function' ? fetch.bind(globalThis) : null),
 });
 
 /** @internal Source of randomness for jitter (tests pin it). */

@@ -51,6 +51,10 @@ export function withWebSocketConstructor(
 /**
  * Provides {@link RealtimeService} for an application (or an environment injector such as a lazy route).
  *
+ * `config` is the options object, or a factory of it that runs in an injection context when the service is first
+ * needed (configuration known only at runtime, or per request with SSR): `provideRealtime(() => ({ url: inject(ENV).wsUrl, ... }))`.
+ * An object is validated at once; a factory's result when it runs. Either way a bad option throws, naming it.
+ *
  * ```ts
  * export const appConfig: ApplicationConfig = {
  *   providers: [
@@ -60,7 +64,10 @@ export function withWebSocketConstructor(
  * };
  * ```
  */
-export function provideRealtime(config: RealtimeConfig, ...features: RealtimeFeature[]): EnvironmentProviders {
+export function provideRealtime(
+  config: RealtimeConfig | (() => RealtimeConfig),
+  ...features: RealtimeFeature[]
+): EnvironmentProviders {
   const kinds = new Set<RealtimeFeatureKind>();
   for (const feature of features) {
     if (kinds.has(feature.ɵkind)) {
@@ -69,13 +76,18 @@ export function provideRealtime(config: RealtimeConfig, ...features: RealtimeFea
     kinds.add(feature.ɵkind);
   }
   const transport = features.find((f) => f.ɵtokenTransport)?.ɵtokenTransport ?? 'subprotocol';
-  const resolved = resolveRealtimeConfig(config, transport);
+  const configProvider: Provider =
+    typeof config === 'function'
+      ? { provide: ɵREALTIME_CONFIG, useFactory: () => resolveRealtimeConfig(config(), transport) }
+      : { provide: ɵREALTIME_CONFIG, useValue: resolveRealtimeConfig(config, transport) };
   return makeEnvironmentProviders([
-    { provide: ɵREALTIME_CONFIG, useValue: resolved },
+    configProvider,
     { provide: ɵREALTIME_TRANSPORT, useFactory: webSocketTransportFactory },
     RealtimeService,
     ...features.flatMap((f) => f.ɵproviders),
     // Creates the service at startup so that autoConnect really connects when the app starts.
-    resolved.autoConnect ? provideEnvironmentInitializer(() => void inject(RealtimeService)) : [],
+    provideEnvironmentInitializer(() => {
+      if (inject(ɵREALTIME_CONFIG).autoConnect) inject(RealtimeService);
+    }),
   ]);
 }

@@ -263,17 +263,36 @@ describe('RealtimeService (unit, virtual time)', () => {
       expect(service.attempt()).toBe(0);
     });
 
-    it('ends disconnected with an auth error when refresh fails', async () => {
-      const refreshToken = jasmine.createSpy('refreshToken').and.returnValue(throwError(() => new Error('refresh token revoked')));
+    it('ends disconnected with an auth error when the refresh is refused (refreshToken gives null)', async () => {
+      const refreshToken = jasmine.createSpy('refreshToken').and.returnValue(of(null));
       const { service, ctl } = setup({ refreshToken });
       service.connect();
       ctl.latest.open();
       ctl.latest.serverClose(4001);
+      expect(refreshToken).toHaveBeenCalledOnceWith('token-1');
       expect(service.state()).toBe('disconnected');
       expect(service.lastError()).toEqual(jasmine.objectContaining({ kind: 'auth', closeCode: 4001 }));
-      expect(service.lastError()?.message).toMatch(/refresh token revoked/);
+      expect(service.lastError()?.message).toMatch(/refresh refused/);
       clock.tick(60_000);
       expect(ctl.sockets.length).toBe(1);
+    });
+
+    it('backs off and tries again when the refresh cannot be made (refreshToken rejects)', () => {
+      const refreshToken = jasmine
+        .createSpy('refreshToken')
+        .and.returnValues(throwError(() => new Error('network down')), of('token-2'));
+      const { service, ctl } = setup({ refreshToken });
+      service.connect();
+      ctl.latest.open();
+      ctl.latest.serverClose(4001);
+      expect([service.state(), service.attempt(), service.nextRetryAt()]).toEqual(['reconnecting', 1, Date.now() + 1000]);
+      expect(service.lastError()).toEqual(jasmine.objectContaining({ kind: 'auth', message: 'token refresh failed: network down' }));
+      clock.tick(1000); // the retry uses the old token again: its 4001 asks for a refresh once more
+      expect(ctl.sockets.length).toBe(2);
+      ctl.latest.open();
+      ctl.latest.serverClose(4001);
+      expect(refreshToken).toHaveBeenCalledTimes(2);
+      expect(ctl.latest.bearerToken).toBe('token-2');
     });
 
     it('does not loop when the refreshed token is refused again', () => {
@@ -635,8 +654,10 @@ describe('RealtimeService (unit, virtual time)', () => {
       service.messages$.subscribe({ error: (e: unknown) => (streamError = e) });
       service.connect();
       ctl.latest.open();
-      ctl.latest.receive('{not json');
-      ctl.latest.receive({ type: 'payment:updated', payload: { paymentId: 'p1', status: 'done', amount: 1.5, currency: 'EUR' }, timestamp: TS });
+      ctl.latest.receiveRaw('{not json');
+      ctl.latest.receiveRaw(
+        JSON.stringify({ type: 'payment:updated', payload: { paymentId: 'p1', status: 'done', amount: 1.5, currency: 'EUR' }, timestamp: TS }),
+      );
       ctl.latest.receive({ type: 'notification:new', payload: { notificationId: 'n1', level: 'info', title: 't', message: 'm' }, timestamp: TS });
       ctl.latest.receive(paymentUpdated('p1'));
       expect(payments.map((m) => m.payload.paymentId)).toEqual(['p1']);

@@ -54,6 +54,7 @@ export class RealtimeService {
   private readonly messagesSubject = new Subject<ServerMessage>();
   private readonly errorsSubject = new Subject<RealtimeError>();
   private readonly roomEvents = new Subject<RoomEvent>();
+  private readonly sessionEndedSubject = new Subject<void>();
 
   /** Connection state as a signal. */
   readonly state: Signal<RealtimeConnectionState> = computed(() => this.snapshot().state);
@@ -80,6 +81,13 @@ export class RealtimeService {
    * and the gateway replays what the socket's rooms missed; events at or below it are dropped as duplicates.
    */
   readonly lastEventId: Signal<string | null> = this._lastEventId.asReadonly();
+  /**
+   * Emits when the login session the service worked for is over: the token became empty (a sign-out) or a token of
+   * another session replaced it (another `sid` or user claim). By then the resume position (`lastEventId`) and the
+   * send queue are dropped, so the next login starts clean and never replays the previous session's events. A
+   * refreshed token keeps the session. The NgRx store resets its payments on it.
+   */
+  readonly sessionEnded$: Observable<void> = this.sessionEndedSubject.asObservable();
 
   constructor() {
     const events = this.transport.events$.subscribe((event) => this.onTransportEvent(event));
@@ -91,6 +99,7 @@ export class RealtimeService {
       this.messagesSubject.complete();
       this.errorsSubject.complete();
       this.roomEvents.complete();
+      this.sessionEndedSubject.complete();
     });
     if (this.config.autoConnect) this.connect();
   }
@@ -197,6 +206,12 @@ export class RealtimeService {
       case 'error':
         this._lastError.set(event.error);
         this.errorsSubject.next(event.error);
+        return;
+      case 'session-ended':
+        this.cursor.reset();
+        this._lastEventId.set(null);
+        this.queue.clear();
+        this.sessionEndedSubject.next();
         return;
       default:
         assertNever(event, 'transport event');

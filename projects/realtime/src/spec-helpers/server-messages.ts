@@ -24,7 +24,7 @@ export function ackRooms(socket: FakeWebSocket, refuse: readonly string[] = []):
   (socket as unknown as { __answered?: number }).__answered = socket.messages.length;
   for (const m of messages) {
     if (m.type !== 'subscribe' && m.type !== 'unsubscribe') continue;
-    const room = (m.payload as { room: string }).room;
+    const room = (m.payload as { room: Room }).room;
     if (refuse.includes(room)) {
       socket.receive({ type: 'error', payload: { code: 'FORBIDDEN', message: 'not your room', room }, timestamp: TS, correlationId: m.correlationId });
     } else {

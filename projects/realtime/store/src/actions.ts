@@ -28,19 +28,24 @@ export const RealtimePaymentsActions = createActionGroup({
   events: {
     'Payment Updated': props<{ payment: PaymentUpdatedPayload; eventId: string | null; receivedAt: string }>(),
     /** The payments reloaded over HTTP after `Recovery Failed` (see `provideRealtimeStore({ reloadPayments })`). */
+    /** The loader started (after `Recovery Failed`): `selectReloading` is true until it ends. */
+    'Payments Reload Started': emptyProps(),
     'Payments Reloaded': props<{ payments: readonly PaymentUpdatedPayload[]; receivedAt: string }>(),
+    /** The loader failed: `selectReloadError` holds its message until the next reload or session. */
     'Payments Reload Failed': props<{ message: string }>(),
   },
 });
 
 /**
- * Session events received from the gateway. `Logout Requested` means the user's session ended elsewhere:
- * the host app's auth should clear its token and navigate to its login page.
+ * The login session. `Logout Requested`: the gateway says the user's session ended elsewhere (`session:sync`); the
+ * host app's auth should clear its token and navigate to its login page. `Session Ended`: the service's token became
+ * empty or belongs to another session (`RealtimeService.sessionEnded$`); the realtime state of the old one is dropped.
  */
 export const RealtimeSessionActions = createActionGroup({
   source: 'Realtime/Session',
   events: {
     'Logout Requested': props<{ session: SessionSyncPayload }>(),
+    'Session Ended': emptyProps(),
   },
 });
 

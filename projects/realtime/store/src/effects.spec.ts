@@ -127,7 +127,9 @@ describe('recovery effects', () => {
     actions$.next(RealtimeConnectionActions.recoveryFailed({ since: '1765447200000-2', reason: 'unavailable' }));
     await new Promise((resolve) => setTimeout(resolve));
     expect(out).toEqual([
+      RealtimePaymentsActions.paymentsReloadStarted(),
       RealtimePaymentsActions.paymentsReloaded({ payments, receivedAt: TS }),
+      RealtimePaymentsActions.paymentsReloadStarted(),
       RealtimePaymentsActions.paymentsReloadFailed({ message: 'HTTP 503' }),
     ]);
   });

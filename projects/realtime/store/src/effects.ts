@@ -1,7 +1,7 @@
 import { inject, InjectionToken, Injector, runInInjectionContext } from '@angular/core';
 import { Actions, createEffect, ofType } from '@ngrx/effects';
 import type { PaymentUpdatedPayload, Room } from '@payments-system/protocol';
-import { asyncScheduler, catchError, EMPTY, filter, from, isObservable, map, merge, mergeMap, of, switchMap, take, tap, type Observable } from 'rxjs';
+import { asyncScheduler, catchError, defer, EMPTY, filter, from, isObservable, map, merge, mergeMap, of, startWith, switchMap, take, tap, type Observable } from 'rxjs';
 import { RealtimeRequestError, RealtimeService } from '@payments-system/realtime';
 import {
   RealtimeConnectionActions,
@@ -58,12 +58,14 @@ export const reloadPaymentsAfterFailedRecovery$ = createEffect(
       : actions$.pipe(
           ofType(RealtimeConnectionActions.recoveryFailed),
           switchMap(() => {
-            const result = runInInjectionContext(injector, loader);
-            return (isObservable(result) ? result.pipe(take(1)) : from(result)).pipe(
+            const load = defer(() => {
+              const result = runInInjectionContext(injector, loader);
+              return isObservable(result) ? result.pipe(take(1)) : from(result);
+            });
+            return load.pipe(
               map((payments) => RealtimePaymentsActions.paymentsReloaded({ payments, receivedAt: new Date(now()).toISOString() })),
-              catchError((error: unknown) =>
-                of(RealtimePaymentsActions.paymentsReloadFailed({ message: error instanceof Error ? error.message : String(error) })),
-              ),
+              catchError((error: unknown) => of(RealtimePaymentsActions.paymentsReloadFailed({ message: messageOf(error) }))),
+              startWith(RealtimePaymentsActions.paymentsReloadStarted()),
             );
           }),
         ),
@@ -95,6 +97,12 @@ export const sessionLogout$ = createEffect(
   { functional: true },
 );
 
+/** The login session ended (a sign-out, another user) → `Session Ended`: the old session's state is dropped. */
+export const sessionEnded$ = createEffect(
+  (realtime = inject(RealtimeService)) => realtime.sessionEnded$.pipe(map(() => RealtimeSessionActions.sessionEnded())),
+  { functional: true },
+);
+
 /** `notification:new` and `system:broadcast` → actions the app can show. */
 export const notifications$ = createEffect(
   (realtime = inject(RealtimeService)) =>
@@ -113,8 +121,14 @@ function failed(room: Room, error: unknown) {
   return RealtimeRoomsActions.roomRequestFailed({
     room,
     code: error instanceof RealtimeRequestError ? error.code : 'UNKNOWN',
-    message: error instanceof Error ? error.message : String(error),
+    message: messageOf(error),
   });
+}
+
+/** An error's message; `HttpErrorResponse` is not an `Error` but has one. */
+function messageOf(error: unknown): string {
+  if (typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string') return error.message;
+  return String(error);
 }
 
 /** `Watch Room` → `subscribe(room)` → `Room Subscribed` or `Room Request Failed`. */
@@ -165,6 +179,7 @@ export const realtimeEffects = {
   recovery$,
   reloadPaymentsAfterFailedRecovery$,
   sessionLogout$,
+  sessionEnded$,
   notifications$,
   watchRoom$,
   unwatchRoom$,

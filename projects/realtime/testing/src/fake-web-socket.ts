@@ -1,7 +1,8 @@
-import type { ClientMessage } from '@payments-system/protocol';
+import { parseServerMessage, type ClientMessage, type ServerMessage } from '@payments-system/protocol';
+
 /**
  * A scriptable stand-in for the browser's WebSocket: the test plays the server.
- * Nothing happens by itself; call `open()`, `receive()`, `serverClose()` or `drop()`.
+ * Nothing happens by itself; call `open()`, `receive()`, `serverClose()`, `drop()` or `refuse()`.
  */
 export class FakeWebSocket {
   static readonly CONNECTING = 0;
@@ -21,6 +22,8 @@ export class FakeWebSocket {
   readonly sent: string[] = [];
   /** Set when the client called `close()`. */
   closedByClient: { code?: number; reason?: string } | null = null;
+  /** The HTTP status the gateway refused the handshake with (`refuse()`), or `null`. */
+  refusedWith: number | null = null;
 
   onopen: ((event: Event) => void) | null = null;
   onmessage: ((event: MessageEvent) => void) | null = null;
@@ -59,10 +62,22 @@ export class FakeWebSocket {
     this.onopen?.(new Event('open'));
   }
 
-  /** Delivers a frame: objects are JSON-encoded, strings are sent as they are. */
-  receive(message: object | string): void {
+  /**
+   * Delivers a server message. Throws, naming the field, when the protocol's schema rejects it: the gateway never
+   * sends such a frame, so a test that builds one has a typo, not a scenario. Malformed frames on purpose: `receiveRaw`.
+   */
+  receive(message: ServerMessage): void {
+    const data = JSON.stringify(message);
+    const parsed = parseServerMessage(data);
+    if (!parsed.ok) {
+      throw new Error(`FakeWebSocket.receive: the gateway never sends this frame (${parsed.error}); use receiveRaw() to send a malformed one`);
+    }
+    this.receiveRaw(data);
+  }
+
+  /** Delivers any text as a frame, unchecked: how a test plays a gateway that sends something malformed. */
+  receiveRaw(data: string): void {
     this.expectState(FakeWebSocket.OPEN, 'receive');
-    const data = typeof message === 'string' ? message : JSON.stringify(message);
     this.onmessage?.(new MessageEvent('message', { data }));
   }
 
@@ -72,11 +87,25 @@ export class FakeWebSocket {
     this.onclose?.(new CloseEvent('close', { code, reason, wasClean: true }));
   }
 
-  /** The connection fails or drops without a close frame (a refused handshake, a killed server): error, then close 1006. */
+  /**
+   * The connection fails or drops without a close frame and without an answer: the gateway or the network is down.
+   * The browser sees an error, then close 1006; the gateway's handshake check gets no answer either.
+   */
   drop(): void {
     this.readyState = FakeWebSocket.CLOSED;
     this.onerror?.(new Event('error'));
     this.onclose?.(new CloseEvent('close', { code: 1006, reason: '', wasClean: false }));
+  }
+
+  /**
+   * The gateway answers the handshake with an HTTP status instead of 101 (401: it does not accept the token).
+   * The browser hides the status (it sees what `drop()` shows: error, close 1006), but the gateway's handshake check
+   * tells the client: 401 for a 401 refusal, 204 otherwise (the token is fine; the refusal had another cause).
+   */
+  refuse(status = 401): void {
+    this.expectState(FakeWebSocket.CONNECTING, 'refuse');
+    this.refusedWith = status;
+    this.drop();
   }
 
   send(data: string): void {

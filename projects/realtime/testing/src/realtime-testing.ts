@@ -1,11 +1,13 @@
 import { Injectable, makeEnvironmentProviders, type EnvironmentProviders } from '@angular/core';
 import {
+  ɵREALTIME_HANDSHAKE_CHECK,
   ɵREALTIME_ONLINE,
   ɵREALTIME_RANDOM,
   ɵREALTIME_WEB_SOCKET_CTOR,
+  type ɵHandshakeCheck,
   type WebSocketConstructor,
 } from '@payments-system/realtime';
-import { Subject, type Observable } from 'rxjs';
+import { of, Subject, type Observable } from 'rxjs';
 import { FakeWebSocket } from './fake-web-socket';
 
 /**
@@ -37,6 +39,15 @@ export class RealtimeTestingController {
       }
     } as unknown as WebSocketConstructor;
   })();
+
+  /**
+   * @internal The gateway's handshake check, answered from the socket that just failed: `refuse(401)` → refused,
+   * `refuse(other)` → accepted, `drop()` → no answer. Synchronous, so virtual time needs no flushing.
+   */
+  readonly ɵcheckHandshake: ɵHandshakeCheck = () => {
+    const status = this.sockets[this.sockets.length - 1]?.refusedWith ?? null;
+    return of(status === null ? 'unknown' : status === 401 ? 'refused' : 'accepted');
+  };
 
   /** The most recent socket; throws when none was created. */
   get latest(): FakeWebSocket {
@@ -72,5 +83,10 @@ export function provideRealtimeTesting(): EnvironmentProviders {
       deps: [RealtimeTestingController],
     },
     { provide: ɵREALTIME_ONLINE, useFactory: (c: RealtimeTestingController) => c.ɵonline$, deps: [RealtimeTestingController] },
+    {
+      provide: ɵREALTIME_HANDSHAKE_CHECK,
+      useFactory: (c: RealtimeTestingController) => c.ɵcheckHandshake,
+      deps: [RealtimeTestingController],
+    },
   ]);
 }

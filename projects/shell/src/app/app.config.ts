@@ -23,9 +23,10 @@ export const appConfig: ApplicationConfig = {
     provideState(noticesFeature),
     provideRealtime({
       url: '/ws',
-      // Changes only when who is signed in changes; expired tokens are replaced through refreshToken (4001).
+      // Changes only when who is signed in changes; a token the gateway refuses (4001, or a refused handshake)
+      // is replaced through refreshToken.
       token: () => inject(AuthService).socketToken,
-      refreshToken: () => inject(AuthService).validAccessToken(),
+      refreshToken: (stale) => inject(AuthService).refreshSocketToken(stale),
     }),
     provideRealtimeStore(),
     provideEffects(appEffects),

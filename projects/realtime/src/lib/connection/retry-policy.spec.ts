@@ -5,7 +5,9 @@ import { baseBackoffDelay } from './backoff';
 import {
   decideAfterEnding,
   decideAfterError,
-  decideAfterRefreshFailure,
+  decideAfterRefreshError,
+  decideAfterRefreshRefused,
+  shouldCheckHandshake,
   describeEnding,
   type ConnectionEnding,
   type RetryContext,
@@ -117,19 +119,47 @@ describe('retry policy (pure)', () => {
     });
   });
 
-  it('treats a refused handshake with a valid or opaque token as a network failure (the browser cannot tell)', () => {
+  it('treats a failed handshake with a live token as a network failure unless the gateway answered 401', () => {
     expect(action(decideAfterEnding(failed(VALID), context()))).toBe('wait');
     expect(action(decideAfterEnding(failed('opaque'), context()))).toBe('wait');
     // An expired token on a socket that had opened and dropped is a drop, not a refused handshake.
     expect(action(decideAfterEnding({ ...failed(EXPIRED), opened: true }, context()))).toBe('wait');
+    expect(decideAfterEnding({ ...failed(VALID), tokenRefused: true }, context())).toEqual({
+      action: 'refresh-token',
+      reason: 'handshake refused: the gateway does not accept the token (401)',
+      closeCode: 1006,
+    });
+    const again = decideAfterEnding({ ...failed(VALID), tokenRefused: true }, context({ refreshedSinceOpen: true }));
+    expect(action(again)).toBe('stop');
+    const unconfigured = decideAfterEnding({ ...failed(VALID), tokenRefused: true }, context({ canRefresh: false }));
+    expect(unconfigured.action === 'stop' && unconfigured.error.kind).toBe('auth');
   });
 
-  it('turns a failed refresh and an unexpected error into final stops', () => {
-    expect(decideAfterRefreshFailure(4001, new Error('refresh token revoked'), NOW)).toEqual({
+  it('asks the gateway only about failed handshakes that the token\'s exp does not explain', () => {
+    expect(shouldCheckHandshake(failed(VALID), NOW)).toBeTrue();
+    expect(shouldCheckHandshake(failed('opaque'), NOW)).toBeTrue();
+    expect(shouldCheckHandshake(failed(EXPIRED), NOW)).toBeFalse();
+    expect(shouldCheckHandshake(closed(1006), NOW)).toBeFalse(); // opened, then dropped
+    expect(shouldCheckHandshake({ ...failed(VALID), code: 1005 }, NOW)).toBeFalse();
+  });
+
+  it('stops on a refused refresh, backs off after a refresh that could not be made', () => {
+    expect(decideAfterRefreshRefused(4001, NOW)).toEqual({
       action: 'stop',
       retryWhenOnline: false,
-      error: { kind: 'auth', message: 'token refresh failed: refresh token revoked', closeCode: 4001, at: NOW },
+      error: { kind: 'auth', message: 'token refresh refused: the session is over', closeCode: 4001, at: NOW },
     });
+    expect(decideAfterRefreshError(new Error('offline'), context({ failures: 2 }))).toEqual({
+      action: 'wait',
+      attempt: 3,
+      delayMs: 4000,
+      error: { kind: 'auth', message: 'token refresh failed: offline', at: NOW },
+    });
+    const last = decideAfterRefreshError(new Error('offline'), context({ failures: 10 }));
+    expect(last).toEqual(jasmine.objectContaining({ action: 'stop', retryWhenOnline: true }));
+  });
+
+  it('turns an unexpected error into a final stop', () => {
     expect(decideAfterError(new TypeError('bad URL'), NOW)).toEqual({
       action: 'stop',
       retryWhenOnline: true,

@@ -18,6 +18,8 @@ export interface ConnectionEnding {
   readonly reason: string;
   /** The token the attempt used. */
   readonly token: string;
+  /** The gateway answered the handshake check of a failed handshake with 401: it refuses this token. */
+  readonly tokenRefused?: boolean;
 }
 
 export interface RetryContext {
@@ -53,12 +55,18 @@ export function describeEnding(ending: Pick<ConnectionEnding, 'opened' | 'code' 
 export function decideAfterEnding(ending: ConnectionEnding, context: RetryContext): RetryDecision {
   const { code, opened } = ending;
   const what = describeEnding(ending);
-  // Browsers hide the HTTP status of a refused handshake (a 401 looks like 1006): the token's own `exp` tells.
-  const expiredHandshake = !opened && code === 1006 && isJwtExpired(ending.token, context.now);
-  const advice = expiredHandshake ? 'refresh-token' : closeAdvice(code);
+  // Browsers hide the HTTP status of a refused handshake (a 401 looks like 1006): the token's own `exp` tells,
+  // or else the gateway's answer to the handshake check (see handshake-check.ts).
+  const expiredHandshake = isExpiredHandshake(ending, context.now);
+  const refusedHandshake = !opened && ending.tokenRefused === true;
+  const advice = expiredHandshake || refusedHandshake ? 'refresh-token' : closeAdvice(code);
 
   if (advice === 'refresh-token') {
-    const reason = expiredHandshake ? 'handshake refused with an expired token' : 'token expired (4001)';
+    const reason = expiredHandshake
+      ? 'handshake refused with an expired token'
+      : refusedHandshake
+        ? 'handshake refused: the gateway does not accept the token (401)'
+        : 'token expired (4001)';
     if (!context.canRefresh) return stop('auth', `${reason} and no refreshToken is configured`, false, context.now, code);
     if (context.refreshedSinceOpen) return stop('auth', `${reason} again right after a refresh`, false, context.now, code);
     return { action: 'refresh-token', reason, closeCode: code };
@@ -82,9 +90,38 @@ export function decideAfterEnding(ending: ConnectionEnding, context: RetryContex
   };
 }
 
-/** The refresh asked for by a `refresh-token` decision failed, or gave no token: stop with an auth error. */
-export function decideAfterRefreshFailure(closeCode: number, cause: unknown, now: number): StopDecision {
-  return stop('auth', `token refresh failed: ${messageOf(cause)}`, false, now, closeCode);
+/** A failed handshake that the token's `exp` explains: no need to ask the gateway. */
+export function isExpiredHandshake(ending: Pick<ConnectionEnding, 'opened' | 'code' | 'token'>, now: number): boolean {
+  return !ending.opened && ending.code === 1006 && isJwtExpired(ending.token, now);
+}
+
+/** A failed handshake the gateway may explain (see handshake-check.ts): worth asking before deciding. */
+export function shouldCheckHandshake(ending: Pick<ConnectionEnding, 'opened' | 'code' | 'token'>, now: number): boolean {
+  return !ending.opened && ending.code === 1006 && !isJwtExpired(ending.token, now);
+}
+
+/** `refreshToken()` gave no token (`null`, empty): the session is over. Stop with an auth error. */
+export function decideAfterRefreshRefused(closeCode: number, now: number): StopDecision {
+  return stop('auth', 'token refresh refused: the session is over', false, now, closeCode);
+}
+
+/**
+ * `refreshToken()` failed (rejected, errored): it could not be made, the network perhaps. Back off and try again,
+ * counting an attempt like any failed connection; the next handshake tells whether a refresh is still needed.
+ */
+export function decideAfterRefreshError(cause: unknown, context: Omit<RetryContext, 'refreshedSinceOpen' | 'canRefresh'>): RetryDecision {
+  const { reconnect, now } = context;
+  const message = `token refresh failed: ${messageOf(cause)}`;
+  const attempt = context.failures + 1;
+  if (!reconnect || attempt > reconnect.maxAttempts) {
+    return stop('auth', `gave up after ${reconnect ? reconnect.maxAttempts : 0} attempts: ${message}`, true, now);
+  }
+  return {
+    action: 'wait',
+    attempt,
+    delayMs: backoffDelay(attempt, reconnect.delaysMs, reconnect.jitter, context.random),
+    error: { kind: 'auth', message, at: now },
+  };
 }
 
 /** Anything that is not a socket ending (a WebSocket constructor that threw, for instance): stop, retry when online. */

@@ -38,28 +38,57 @@ describe('TokenSource', () => {
     const app = new BehaviorSubject<string | null>('t1');
     const tokens = source(app);
     const changes: Array<string | null> = [];
-    tokens.changes$.subscribe((t) => changes.push(t));
+    tokens.changes$.subscribe((c) => changes.push(c.token));
     app.next('t1');
     app.next(null);
     app.next('t2');
     expect(changes).toEqual([null, 't2']);
   });
 
+  it('says when a change ends the login session: a sign-out, another sid or user; not a refreshed token of the same session', () => {
+    const jwt = (claims: object) => `e30.${btoa(JSON.stringify(claims))}.c2ln`;
+    const app = new BehaviorSubject<string | null>(jwt({ userId: 'bob', sid: 's1', exp: 1 }));
+    const ended: Array<[string | null, boolean]> = [];
+    source(app).changes$.subscribe((c) => ended.push([c.token === null ? null : 'token', c.sessionEnded]));
+    app.next(jwt({ userId: 'bob', sid: 's1', exp: 2 })); // the same session, a newer token
+    app.next(null); // signed out
+    app.next(jwt({ userId: 'bob', sid: 's2', exp: 3 })); // signed in again: a new session begins, none ended
+    app.next(jwt({ userId: 'alice', sid: 's3', exp: 4 })); // another user, no sign-out in between
+    app.next(jwt({ sub: 'alice', exp: 5 })); // no sid: the user tells
+    app.next(jwt({ sub: 'alice', exp: 6 }));
+    app.next('opaque-1');
+    app.next('opaque-2'); // opaque tokens: every new one is a new session
+    expect(ended).toEqual([
+      ['token', false],
+      [null, true],
+      ['token', false],
+      ['token', true],
+      ['token', true],
+      ['token', false],
+      ['token', true],
+      ['token', true],
+    ]);
+  });
+
   it('uses a refreshed token until the app token changes', async () => {
     const app = new BehaviorSubject<string | null>('t1');
-    const tokens = source(app, () => Promise.resolve('refreshed'));
+    const refresher = jasmine.createSpy('refresher').and.returnValue(Promise.resolve('refreshed'));
+    const tokens = source(app, refresher);
     tokens.changes$.subscribe();
     expect(tokens.canRefresh).toBeTrue();
-    expect(await firstValueFrom(tokens.refresh())).toBe('refreshed');
+    expect(await firstValueFrom(tokens.refresh('t1'))).toBe('refreshed');
+    expect(refresher).toHaveBeenCalledOnceWith('t1');
     expect(await firstValueFrom(tokens.next())).toBe('refreshed');
     app.next('t2');
     expect(await firstValueFrom(tokens.next())).toBe('t2');
   });
 
-  it('errors when the refresher gives nothing usable, and runs it in the injection context', async () => {
-    await expectAsync(firstValueFrom(source('t', () => EMPTY).refresh())).toBeRejectedWithError(/completed without a token/);
-    await expectAsync(firstValueFrom(source('t', () => of('')).refresh())).toBeRejectedWithError(/returned no token/);
-    expect(await firstValueFrom(source('t', () => of(inject(TOKEN))).refresh())).toBe('from-di');
+  it('gives null when the refresher gives no token, its error when it fails, and runs it in the injection context', async () => {
+    expect(await firstValueFrom(source('t', () => EMPTY).refresh('t'))).toBeNull();
+    expect(await firstValueFrom(source('t', () => of('')).refresh('t'))).toBeNull();
+    expect(await firstValueFrom(source('t', () => Promise.resolve(null)).refresh('t'))).toBeNull();
+    await expectAsync(firstValueFrom(source('t', () => Promise.reject(new Error('offline'))).refresh('t'))).toBeRejectedWithError('offline');
+    expect(await firstValueFrom(source('t', () => of(inject(TOKEN))).refresh('t'))).toBe('from-di');
     expect(source('t').canRefresh).toBeFalse();
   });
 });

@@ -1,10 +1,12 @@
 /**
  * Where the socket's token comes from: the app's token (a string, signal or observable, or a factory run in the
  * injection context), and the token `refreshToken()` returned, which is used until the app's token changes.
+ * It also tells when the app's token starts another login session (see {@link TokenChange}).
  */
 import { DestroyRef, effect, isSignal, runInInjectionContext, untracked, type Injector } from '@angular/core';
 import {
   BehaviorSubject,
+  defaultIfEmpty,
   defer,
   distinctUntilChanged,
   filter,
@@ -13,12 +15,23 @@ import {
   isObservable,
   map,
   skip,
+  Subject,
   take,
-  tap,
-  throwIfEmpty,
   type Observable,
 } from 'rxjs';
 import type { RealtimeTokenRefresher, RealtimeTokenSource, RealtimeTokenValue } from '../config';
+import { loginSessionOf } from './jwt';
+
+/** A change of the app's token (a login, a logout, another user), not a refresh. */
+export interface TokenChange {
+  /** The new token; `null` or `''` while logged out. */
+  readonly token: string | null;
+  /**
+   * The login session of the previous token is over: the token became empty (a sign-out), or the new one belongs
+   * to another session (another `sid` or user claim; any new token when tokens are opaque). See `loginSessionOf`.
+   */
+  readonly sessionEnded: boolean;
+}
 
 export class TokenSource {
   /** The app's token: `undefined` before its first value, `null` or `''` while logged out. */
@@ -28,13 +41,11 @@ export class TokenSource {
   /** The token of the latest attempt. */
   inUse: string | null = null;
 
+  /** The login session of the app's token (`loginSessionOf`), `null` while there is no token. */
+  private session: string | null = null;
+  private readonly changesSubject = new Subject<TokenChange>();
   /** Each change of the app's token after its first value (a login, a logout); forgets a refreshed token. */
-  readonly changes$: Observable<string | null> = this.appToken$.pipe(
-    distinctUntilChanged(),
-    skip(1),
-    filter((token): token is string | null => token !== undefined),
-    tap(() => (this.refreshed = null)),
-  );
+  readonly changes$: Observable<TokenChange> = this.changesSubject.asObservable();
 
   constructor(
     source: RealtimeTokenSource,
@@ -55,6 +66,20 @@ export class TokenSource {
       const subscription = value.subscribe((token) => this.appToken$.next(token));
       injector.get(DestroyRef).onDestroy(() => subscription.unsubscribe());
     }
+    this.session = sessionOf(this.appToken$.value);
+    this.appToken$
+      .pipe(
+        distinctUntilChanged(),
+        skip(1),
+        filter((token): token is string | null => token !== undefined),
+      )
+      .subscribe((token) => {
+        const session = sessionOf(token);
+        const sessionEnded = this.session !== null && session !== this.session;
+        this.session = session;
+        this.refreshed = null;
+        this.changesSubject.next({ token, sessionEnded });
+      });
   }
 
   get canRefresh(): boolean {
@@ -81,21 +106,19 @@ export class TokenSource {
   }
 
   /**
-   * Calls `refreshToken()` in the injection context; the new token is used until the app's token changes.
-   * Errors with the refresher's error, or when it gave nothing usable.
+   * Calls `refreshToken(stale)` in the injection context; the new token is used until the app's token changes.
+   * Emits `null` when the refresher gave no token (`null`, empty, or completed without a value): the session is
+   * over. Errors with the refresher's error (the refresh could not be made).
    */
-  refresh(): Observable<string> {
+  refresh(stale: string): Observable<string | null> {
     const refresher = this.refresher;
     if (!refresher) throw new Error('TokenSource.refresh: no refreshToken is configured');
     return defer(() => {
-      const result = runInInjectionContext(this.injector, refresher);
+      const result = runInInjectionContext(this.injector, () => refresher(stale));
       return isObservable(result) ? result.pipe(take(1)) : from(result);
     }).pipe(
-      throwIfEmpty(() => new Error('refreshToken completed without a token')),
-      map((token) => {
-        if (typeof token !== 'string' || token.length === 0) throw new Error('refreshToken returned no token');
-        return (this.refreshed = token);
-      }),
+      defaultIfEmpty(null),
+      map((token) => (typeof token === 'string' && token.length > 0 ? (this.refreshed = token) : null)),
     );
   }
 
@@ -103,4 +126,8 @@ export class TokenSource {
     this.inUse = token;
     return token;
   }
+}
+
+function sessionOf(token: string | null | undefined): string | null {
+  return token ? loginSessionOf(token) : null;
 }

@@ -20,7 +20,13 @@ export type RealtimeTransportEvent =
   /** A valid server message. */
   | { readonly type: 'message'; readonly message: ServerMessage }
   /** A connection, auth or protocol error (a malformed frame: the socket stays up). */
-  | { readonly type: 'error'; readonly error: RealtimeError };
+  | { readonly type: 'error'; readonly error: RealtimeError }
+  /**
+   * The login session the connection worked for is over: the app's token became empty (a sign-out) or belongs to
+   * another session. Emitted before any socket of the next session opens, so the facade first drops what belonged to
+   * the old one (its resume position, its queued messages): a new login never replays the previous one's events.
+   */
+  | { readonly type: 'session-ended' };
 
 export interface RealtimeTransport {
   /** The current state. */

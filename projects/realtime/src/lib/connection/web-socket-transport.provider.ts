@@ -2,7 +2,7 @@
 import { DOCUMENT, isPlatformServer } from '@angular/common';
 import { inject, Injector, PLATFORM_ID } from '@angular/core';
 import { fromEvent, NEVER } from 'rxjs';
-import { ɵREALTIME_CONFIG, ɵREALTIME_ONLINE, ɵREALTIME_RANDOM, ɵREALTIME_WEB_SOCKET_CTOR } from '../config';
+import { ɵREALTIME_CONFIG, ɵREALTIME_HANDSHAKE_CHECK, ɵREALTIME_ONLINE, ɵREALTIME_RANDOM, ɵREALTIME_WEB_SOCKET_CTOR } from '../config';
 import { TokenSource } from './token-source';
 import type { RealtimeTransportFactory } from './transport';
 import { WebSocketTransport } from './web-socket-transport';
@@ -16,9 +16,11 @@ export function webSocketTransportFactory(): RealtimeTransportFactory {
   const view = document?.defaultView;
   const WebSocketCtor = inject(ɵREALTIME_WEB_SOCKET_CTOR);
   const random = inject(ɵREALTIME_RANDOM);
+  const checkHandshake = inject(ɵREALTIME_HANDSHAKE_CHECK);
   const online$ = inject(ɵREALTIME_ONLINE, { optional: true }) ?? (!isServer && view ? fromEvent(view, 'online') : NEVER);
   return (link) => {
     const tokens = new TokenSource(config.token, config.refreshToken, injector);
-    return new WebSocketTransport({ config, tokens, WebSocketCtor, random, online$, location: document?.location ?? null }, link);
+    const location = document?.location ?? null;
+    return new WebSocketTransport({ config, tokens, WebSocketCtor, random, online$, location, checkHandshake }, link);
   };
 }

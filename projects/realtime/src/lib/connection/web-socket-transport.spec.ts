@@ -16,7 +16,7 @@ function setup(overrides: Partial<RealtimeConfig> = {}) {
   const tokens = new TokenSource(config.token, config.refreshToken, TestBed.inject(EnvironmentInjector));
   const online = new Subject<void>();
   const transport = new WebSocketTransport(
-    { config, tokens, WebSocketCtor: ctl.ɵctor, random: () => 0.5, online$: online, location: null },
+    { config, tokens, WebSocketCtor: ctl.ɵctor, random: () => 0.5, online$: online, location: null, checkHandshake: ctl.ɵcheckHandshake },
     { resumePoint: () => '1765447200000-1' },
   );
   const events: string[] = [];
@@ -125,7 +125,7 @@ describe('WebSocketTransport (fake sockets, fake timers)', () => {
     const { transport, ctl, events } = setup();
     transport.connect();
     ctl.latest.open();
-    ctl.latest.receive('{"type":"pong"}');
+    ctl.latest.receiveRaw('{"type":"pong"}');
     expect(events.at(-1)).toBe('error:protocol');
     expect(transport.snapshot.state).toBe('connected');
   });

@@ -8,15 +8,25 @@
  * through it.
  */
 import { assertNever, BEARER_SUBPROTOCOL, CloseCode, type ClientMessage } from '@payments-system/protocol';
-import { asyncScheduler, catchError, defer, race, retry, Subject, Subscription, switchMap, take, tap, throwError, timer, type Observable } from 'rxjs';
+import { asyncScheduler, catchError, defer, of, race, retry, Subject, Subscription, switchMap, take, tap, throwError, timeout, timer, type Observable } from 'rxjs';
 import type { ResolvedRealtimeConfig, WebSocketConstructor } from '../config';
 import { correlationIds } from '../correlation-ids';
 import type { RealtimeError } from '../errors';
 import { CONNECTED, CONNECTING, ConnectionStateMachine, DISCONNECTED, reconnecting, type RealtimeConnectionSnapshot } from './connection-state';
-import { decideAfterEnding, decideAfterError, decideAfterRefreshFailure, type RetryDecision, type StopDecision } from './retry-policy';
+import type { HandshakeCheck, HandshakeVerdict } from './handshake-check';
+import {
+  decideAfterEnding,
+  decideAfterError,
+  decideAfterRefreshError,
+  decideAfterRefreshRefused,
+  shouldCheckHandshake,
+  type ConnectionEnding,
+  type RetryDecision,
+  type StopDecision,
+} from './retry-policy';
 import { ConnectionLost, openSocket, type OpenSocket, type SocketEvent } from './socket-attempt';
 import { socketUrl, type PageLocation } from './socket-url';
-import type { TokenSource } from './token-source';
+import type { TokenChange, TokenSource } from './token-source';
 import type { RealtimeTransport, RealtimeTransportEvent, RealtimeTransportLink } from './transport';
 
 export interface WebSocketTransportDeps {
@@ -29,6 +39,8 @@ export interface WebSocketTransportDeps {
   readonly online$: Observable<unknown>;
   /** The page's location, to resolve a relative URL. */
   readonly location: PageLocation | null;
+  /** Asks the gateway whether it refuses a token, after a failed handshake the token's `exp` does not explain. */
+  readonly checkHandshake: HandshakeCheck;
 }
 
 /** How the loop ends: start again in a state, or stop in `disconnected`. */
@@ -65,7 +77,7 @@ export class WebSocketTransport implements RealtimeTransport {
     private readonly link: RealtimeTransportLink,
   ) {
     this.nextId = correlationIds(deps.random);
-    this.subscriptions.add(deps.tokens.changes$.subscribe((token) => this.onTokenChanged(token)));
+    this.subscriptions.add(deps.tokens.changes$.subscribe((change) => this.onTokenChanged(change)));
     this.subscriptions.add(
       deps.online$.subscribe(() => {
         if (this.wanted && this.retryWhenOnline && !this.loop) this.start('connecting');
@@ -189,14 +201,19 @@ export class WebSocketTransport implements RealtimeTransport {
   private afterEnding(error: unknown): Observable<unknown> {
     this.socket = null;
     if (!(error instanceof ConnectionLost)) return stopWith(decideAfterError(error, this.now()));
-    const decision: RetryDecision = decideAfterEnding(error, {
-      failures: this.failures,
-      refreshedSinceOpen: this.refreshedSinceOpen,
-      canRefresh: this.deps.tokens.canRefresh,
-      reconnect: this.deps.config.reconnect,
-      random: this.deps.random,
-      now: this.now(),
-    });
+    const ending: ConnectionEnding = { opened: error.opened, code: error.code, reason: error.reason, token: error.token };
+    if (!shouldCheckHandshake(ending, this.now())) return this.apply(decideAfterEnding(ending, this.retryContext()), ending.token);
+    // A failed handshake with a live token: a refusal (401) or an outage? Only the gateway's answer tells.
+    const checkUrl = socketUrl(this.deps.config.url, this.deps.location, null, null);
+    return this.deps.checkHandshake(checkUrl, ending.token).pipe(
+      timeout({ first: this.deps.config.requestTimeoutMs, with: () => of<HandshakeVerdict>('unknown') }),
+      take(1),
+      switchMap((verdict) => this.apply(decideAfterEnding({ ...ending, tokenRefused: verdict === 'refused' }, this.retryContext()), ending.token)),
+    );
+  }
+
+  /** Carries out a decision; `staleToken` is the token the ended attempt used (what a refresh replaces). */
+  private apply(decision: RetryDecision, staleToken: string): Observable<unknown> {
     switch (decision.action) {
       case 'wait': {
         const { attempt, delayMs } = decision;
@@ -209,11 +226,17 @@ export class WebSocketTransport implements RealtimeTransport {
         );
       }
       case 'refresh-token':
-        this.refreshedSinceOpen = true;
         this.setState(reconnecting(this.failures));
-        return this.deps.tokens
-          .refresh()
-          .pipe(catchError((cause: unknown) => stopWith(decideAfterRefreshFailure(decision.closeCode, cause, this.now()))));
+        return this.deps.tokens.refresh(staleToken).pipe(
+          switchMap((token) => {
+            if (token === null) return stopWith(decideAfterRefreshRefused(decision.closeCode, this.now()));
+            this.refreshedSinceOpen = true; // a second refusal right after this refresh stops instead of looping
+            return of(token);
+          }),
+          catchError((cause: unknown) =>
+            cause instanceof StopConnecting ? throwError(() => cause) : this.apply(decideAfterRefreshError(cause, this.retryContext()), staleToken),
+          ),
+        );
       case 'stop':
         return stopWith(decision);
       default:
@@ -221,7 +244,20 @@ export class WebSocketTransport implements RealtimeTransport {
     }
   }
 
-  private onTokenChanged(token: string | null): void {
+  private retryContext() {
+    return {
+      failures: this.failures,
+      refreshedSinceOpen: this.refreshedSinceOpen,
+      canRefresh: this.deps.tokens.canRefresh,
+      reconnect: this.deps.config.reconnect,
+      random: this.deps.random,
+      now: this.now(),
+    };
+  }
+
+  private onTokenChanged({ token, sessionEnded }: TokenChange): void {
+    // First, so that the facade forgets the session's resume position before any socket of the next one opens.
+    if (sessionEnded) this.emit({ type: 'session-ended' });
     if (!this.wanted) return;
     // Logged out: close, but connect again by itself when a token arrives.
     if (!token) return this.end({ then: 'stop', retryWhenOnline: false });

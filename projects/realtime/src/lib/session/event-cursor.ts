@@ -1,7 +1,8 @@
 /**
  * Resume and dedupe: the id of the newest room event seen. A reconnect announces it (`?since=`) and sends
  * `resume {since}`, and the gateway replays what the rooms missed; any event at or below it was seen already
- * (a replay overlapping live delivery) and is dropped, so the app sees each event once.
+ * (a replay overlapping live delivery) and is dropped, so the app sees each event once. The position belongs to one
+ * login session: it is reset when that session ends, so a new login never resumes (and replays) the previous one.
  */
 import { compareEventIds, type ClientMessage, type RoomEvent } from '@payments-system/protocol';
 
@@ -20,6 +21,11 @@ export class EventCursor {
     if (this.last !== null && compareEventIds(event.id, this.last) <= 0) return false;
     this.last = event.id;
     return true;
+  }
+
+  /** Forgets the position: the login session it belonged to is over, and the next one starts without a resume. */
+  reset(): void {
+    this.last = null;
   }
 
   /** The `resume` to send after a reconnect (after the rooms are re-joined), or `null` before any event. */

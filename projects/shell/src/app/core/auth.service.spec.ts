@@ -86,6 +86,26 @@ describe('AuthService', () => {
     expect(fake.storage.getItem(SESSION_STORAGE_KEY)).toBeNull();
   });
 
+  it("refreshes the socket's live token that the gateway refuses (a restarted gateway), null once the refresh is refused", async () => {
+    const live = fakeJwt(nowSeconds() + 600);
+    const auth = setup(session(live));
+    const result = auth.refreshSocketToken(live);
+    await Promise.resolve();
+    http.expectOne('/api/auth/refresh').flush({ error: { code: 'UNAUTHORIZED', message: 'unknown refresh token' } }, { status: 401, statusText: 'Unauthorized' });
+    expect(await result).toBeNull();
+    expect(auth.signedOutReason()).toBe('expired');
+  });
+
+  it("rejects the socket's refresh when it cannot be made (the network), and stays signed in", async () => {
+    const live = fakeJwt(nowSeconds() + 600);
+    const auth = setup(session(live));
+    const result = auth.refreshSocketToken(live);
+    await Promise.resolve();
+    http.expectOne('/api/auth/refresh').error(new ProgressEvent('error'), { status: 0 });
+    await expectAsync(result).toBeRejected();
+    expect(auth.isSignedIn()).toBeTrue();
+  });
+
   it('follows the other tabs: a sign-out there signs out here, a new user there switches the socket here', () => {
     const access = fakeJwt(Math.floor(Date.parse('2026-01-01T10:00:00Z') / 1000) + 900);
     const auth = setup(session(access));

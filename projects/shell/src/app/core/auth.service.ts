@@ -109,6 +109,20 @@ export class AuthService {
     return this.refreshing;
   }
 
+  /**
+   * The socket's `refreshToken`: a token to replace `stale`, the one the gateway no longer accepts; `null` when the
+   * session is over (the refresh was refused, and the user is signed out). Rejects when the refresh could not be
+   * made (the network), and the library tries again later.
+   */
+  async refreshSocketToken(stale: string): Promise<string | null> {
+    try {
+      return await this.validAccessToken(stale);
+    } catch (error) {
+      if (error instanceof SessionEndedError) return null;
+      throw error;
+    }
+  }
+
   /** Ends the session everywhere (the gateway tells every other tab and device), then locally. */
   async logout(): Promise<void> {
     const session = this._session();
@@ -155,7 +169,7 @@ export class AuthService {
     } catch (error) {
       if (error instanceof HttpErrorResponse && (error.status === 401 || error.status === 400)) {
         this.endLocally('expired');
-        throw new SessionEndedError('Your session has expired. Please sign in again.');
+        throw new SessionEndedError('Your session has ended. Please sign in again.');
       }
       throw error;
     }

@@ -10,7 +10,7 @@ import { AuthService } from '../core/auth.service';
 const SIGNED_OUT_MESSAGES = {
   logout: 'You signed out.',
   elsewhere: 'You were signed out in another tab or on another device.',
-  expired: 'Your session has expired. Please sign in again.',
+  expired: 'Your session has ended. Please sign in again.',
 } as const;
 
 @Component({
