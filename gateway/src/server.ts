@@ -19,6 +19,7 @@ import { createHttpApp } from './http/app.ts';
 import { answerClientErrors } from './http/client-errors.ts';
 import { authRoutes } from './http/routes/auth.ts';
 import { eventRoutes } from './http/routes/events.ts';
+import { handshakeCheckRoutes } from './http/routes/handshake-check.ts';
 import { healthRoutes } from './http/routes/health.ts';
 import { metricsRoutes } from './http/routes/metrics.ts';
 import { paymentRoutes } from './http/routes/payments.ts';
@@ -97,6 +98,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         ...(config.demoUsers && { demoAccounts: DEMO_USERS }),
       }),
       paymentRoutes(domain.payments, domain.paymentQuota, verifier, metrics),
+      handshakeCheckRoutes(verifier, metrics),
     ],
   });
   const server = createServer(
