@@ -20,8 +20,11 @@ export interface DemoGateway {
   readonly output: string[];
   /** Kills the process at once (SIGKILL: a crash, no goodbye to the clients) and waits for it to be gone. */
   kill(): Promise<void>;
-  /** Starts the gateway again on the same port, with the same settings. */
-  restart(): Promise<void>;
+  /**
+   * Starts the gateway again on the same port, with the same settings and `changes` on top (another `JWT_SECRET`
+   * plays what `npm start` does on each start: a new secret, every session gone).
+   */
+  restart(changes?: Record<string, string>): Promise<void>;
   /** Stops the process (SIGTERM, then SIGKILL after 5 s). */
   stop(): Promise<void>;
 }
@@ -34,7 +37,7 @@ export async function startDemoGateway(env: Record<string, string> = {}): Promis
   let child!: ChildProcess;
   const output: string[] = [];
 
-  const spawnOnce = async () => {
+  const spawnOnce = async (changes: Record<string, string> = {}) => {
     child = spawn(process.execPath, ['--import', 'tsx', 'gateway/src/demo.ts'], {
       cwd: ROOT,
       env: {
@@ -45,6 +48,7 @@ export async function startDemoGateway(env: Record<string, string> = {}): Promis
         JWT_SECRET: TEST_SECRET,
         STATIC_DIR: appDir,
         ...env,
+        ...changes,
         PORT: String(port),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -77,7 +81,7 @@ export async function startDemoGateway(env: Record<string, string> = {}): Promis
     output,
     kill: () => stopChild('SIGKILL'),
     stop: () => stopChild('SIGTERM'),
-    restart: spawnOnce,
+    restart: (changes) => spawnOnce(changes),
   };
 }
 
