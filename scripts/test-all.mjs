@@ -18,6 +18,7 @@ const STEPS = [
   { name: 'ng shell', script: 'test:ng:shell', needs: ['build:lib'] },
   { name: 'stack', script: 'test:stack' },
   { name: 'e2e', script: 'test:e2e', needs: ['build:lib'] },
+  { name: 'consumer', script: 'test:consumer', needs: ['build:lib'] },
 ];
 
 const only = process.argv.slice(2);

@@ -15,6 +15,10 @@ describe('countTests', () => {
     assert.deepEqual(countTests(output), { passed: 84, failed: 3 });
   });
 
+  it("reads the consumer check's closing line", () => {
+    assert.deepEqual(countTests('ok   ng build\nconsumer: 9 passed, 1 failed\n'), { passed: 9, failed: 1 });
+  });
+
   it('reports no counts for a step that prints none (a build, a type check)', () => {
     assert.equal(countTests('Building...\nOutput location: dist/realtime\n'), undefined);
   });

@@ -1,5 +1,5 @@
-// Test counts from the closing lines of node's test runner (spec reporter) and of Karma's
-// summary reporter (karma.conf.js), for the summary that `npm test` prints.
+// Test counts from the closing lines of node's test runner (spec reporter), of Karma's summary
+// reporter (karma.conf.js) and of the consumer check, for the summary that `npm test` prints.
 
 /** @param {string} output @returns {{ passed: number, failed: number } | undefined} */
 export function countTests(output) {
@@ -15,7 +15,7 @@ export function countTests(output) {
     } else if ((match = /^ℹ fail (\d+)$/.exec(plain))) {
       failed += Number(match[1]);
       found = true;
-    } else if ((match = /^karma: (\d+) passed, (\d+) failed/.exec(plain))) {
+    } else if ((match = /^(?:karma|consumer): (\d+) passed, (\d+) failed/.exec(plain))) {
       passed += Number(match[1]);
       failed += Number(match[2]);
       found = true;

@@ -1,6 +1,7 @@
 /**
- * The documentation's examples (provideRealtime's JSDoc, the README's "Provide it" and "Rooms"), compiled by the
- * spec build and run: an example that stops compiling or calls `inject()` where it cannot fails here.
+ * provideRealtime's JSDoc example and a room() component, compiled by the spec build and run: an example that stops
+ * compiling or calls `inject()` where it cannot fails here. The README's examples are files of the consumer app,
+ * compiled and run by `npm run test:consumer`.
  */
 import { Component, inject, Injectable, input, type ApplicationConfig } from '@angular/core';
 import { toObservable, toSignal } from '@angular/core/rxjs-interop';
@@ -20,7 +21,7 @@ class AuthService {
   }
 }
 
-// provideRealtime's JSDoc and the README's "Provide it": a module-level config, outside any injection context.
+// provideRealtime's JSDoc: a module-level config, outside any injection context.
 export const appConfig: ApplicationConfig = {
   providers: [
     provideRealtime({
@@ -31,7 +32,7 @@ export const appConfig: ApplicationConfig = {
   ],
 };
 
-// The README's "Rooms", declarative form.
+// A room() component, the declarative form of joining a room.
 @Component({ selector: 'app-payment', template: `{{ status() }}` })
 class PaymentComponent {
   readonly id = input.required<string>();
