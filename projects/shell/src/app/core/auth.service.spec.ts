@@ -87,7 +87,7 @@ describe('AuthService', () => {
   });
 
   it("refreshes the socket's live token that the gateway refuses (a restarted gateway), null once the refresh is refused", async () => {
-    const live = fakeJwt(nowSeconds() + 600);
+    const live = fakeJwt(Math.floor(Date.parse('2026-01-01T10:00:00Z') / 1000) + 600); // alive at the fake clock's start
     const auth = setup(session(live));
     const result = auth.refreshSocketToken(live);
     await Promise.resolve();
@@ -97,7 +97,7 @@ describe('AuthService', () => {
   });
 
   it("rejects the socket's refresh when it cannot be made (the network), and stays signed in", async () => {
-    const live = fakeJwt(nowSeconds() + 600);
+    const live = fakeJwt(Math.floor(Date.parse('2026-01-01T10:00:00Z') / 1000) + 600); // alive at the fake clock's start
     const auth = setup(session(live));
     const result = auth.refreshSocketToken(live);
     await Promise.resolve();
