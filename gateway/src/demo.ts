@@ -1,14 +1,16 @@
 /**
- * `npm start`: the demo on embedded defaults. The same gateway as `npm run gateway`, with what a
- * newcomer needs switched on: a generated development JWT secret (when JWT_SECRET is unset), the
- * demo users, the payment simulator and the built app at http://localhost:3000.
+ * `npm start`: the demo on embedded defaults. The same gateway as `npm run gateway`, with the
+ * payments demo (demo/extension.ts) and what a newcomer needs switched on: a generated development
+ * JWT secret (when JWT_SECRET is unset), the demo users, the payment simulator and the built app
+ * at http://localhost:3000.
  * Any variable set in the environment still wins.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from './config.ts';
-import { DEMO_USERS } from './domain/users/demo-users.ts';
+import { demoExtension } from './demo/extension.ts';
+import { DEMO_USERS } from './demo/users/demo-users.ts';
 import { superviseProcess } from './process-supervisor.ts';
 import { startGateway } from './server.ts';
 
@@ -30,7 +32,7 @@ try {
   process.exit(1);
 }
 
-const gateway = await startGateway(config);
+const gateway = await startGateway({ ...config, extension: demoExtension });
 superviseProcess(gateway);
 gateway.logger.info({ url: gateway.url, ws: gateway.wsUrl }, `demo gateway listening on ${gateway.url}`);
 

@@ -1,32 +1,30 @@
 /**
  * Wires the gateway: one `http.Server` running the Koa app, with the `ws` server mounted
- * on its `upgrade` event. Also the programmatic entry point for tests and embedding.
+ * on its `upgrade` event. Also the programmatic entry point for tests and embedding: the core
+ * alone, or with an extension (extension.ts; the demo is one).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type ServerOptions } from 'ws';
-import { CLOSE_CODE_INFO, CloseCode, type PublishRequest, WS_PATH } from '@payments-system/protocol';
+import { CloseCode, type PublishRequest, WS_PATH } from '@payments-system/protocol';
 import { selectSubprotocol } from './auth/handshake.ts';
-import type { PaymentAccess } from './auth/room-policy.ts';
 import { secretKey, TokenVerifier } from './auth/tokens.ts';
 import type { Bus } from './bus/bus.ts';
 import { InMemoryBus } from './bus/in-memory-bus.ts';
 import { RedisBus } from './bus/redis-bus.ts';
 import { defaultConfig, type GatewayConfig } from './config.ts';
-import { createDomain } from './domain/domain.ts';
-import { DEMO_USERS } from './domain/users/demo-users.ts';
+import type { GatewayExtension, GatewayExtensionFactory } from './extension.ts';
 import { createHttpApp } from './http/app.ts';
 import { answerClientErrors } from './http/client-errors.ts';
-import { authRoutes } from './http/routes/auth.ts';
 import { eventRoutes } from './http/routes/events.ts';
 import { handshakeCheckRoutes } from './http/routes/handshake-check.ts';
 import { healthRoutes } from './http/routes/health.ts';
 import { metricsRoutes } from './http/routes/metrics.ts';
-import { paymentRoutes } from './http/routes/payments.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { GatewaySocket } from './realtime/connection.ts';
 import { RealtimeHub, type HubStats } from './realtime/hub.ts';
+import { closeSocketsOnLogout } from './realtime/session-sync.ts';
 import { createUpgradeHandler, refuseMalformedHandshake } from './realtime/upgrade.ts';
 
 export interface GatewayOptions extends Partial<GatewayConfig> {
@@ -35,8 +33,13 @@ export interface GatewayOptions extends Partial<GatewayConfig> {
   readonly logger?: Logger;
   /** Defaults to the in-memory bus. */
   readonly bus?: Bus;
-  /** Who may join `payment:<id>` rooms; by default admins and the payment's owner. */
-  readonly paymentAccess?: PaymentAccess;
+  /** Routes, room rules, a revocation check and event hooks of other services (extension.ts). */
+  readonly extension?: GatewayExtension | GatewayExtensionFactory;
+  /**
+   * The clock, in milliseconds since the epoch: token checks, token expiry and rate limits read it.
+   * Defaults to `Date.now`; tests move it to expire a token without waiting for it.
+   */
+  readonly now?: () => number;
 }
 
 export interface Gateway {
@@ -56,7 +59,7 @@ export interface Gateway {
 }
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  const { logger: givenLogger, bus: givenBus, paymentAccess, ...overrides } = options;
+  const { logger: givenLogger, bus: givenBus, extension: givenExtension, now = Date.now, ...overrides } = options;
   const config = defaultConfig(overrides);
   const logger = givenLogger ?? createLogger(config.logLevel);
   const retention = { count: config.busRetentionCount, ageMs: config.busRetentionMs, bytes: config.busRetentionBytes };
@@ -64,15 +67,21 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     givenBus ??
     (config.redisUrl ? new RedisBus({ url: config.redisUrl, retention, logger }) : new InMemoryBus(retention));
   const publish = (request: PublishRequest) => bus.publish(request);
-  const domain = await createDomain(config, publish, logger);
   const key = secretKey(config.jwtSecret);
+  // The extension is built with the verifier (its routes check tokens) and answers its revocation check.
+  let extension: GatewayExtension = {};
   const verifier = new TokenVerifier(key, {
-    isSessionRevoked: (sessionId) => domain.sessions.isRevoked(sessionId),
+    isSessionRevoked: (sessionId) => extension.isSessionRevoked?.(sessionId) ?? false,
     maxTtlSeconds: config.jwtMaxTtlSeconds,
     clockSkewSeconds: config.jwtClockSkewSeconds,
+    nowSeconds: () => Math.floor(now() / 1000),
   });
   const metrics = new GatewayMetrics(() => hub.connections.countByRole());
-  const hub: RealtimeHub = new RealtimeHub(config, logger, metrics, paymentAccess ?? domain.paymentAccess, bus);
+  extension =
+    typeof givenExtension === 'function'
+      ? await givenExtension({ config, logger, metrics, verifier, key, publish })
+      : (givenExtension ?? {});
+  const hub: RealtimeHub = new RealtimeHub(config, logger, metrics, extension.roomAccess ?? {}, bus, now);
   let draining = false;
   const isDraining = () => draining;
 
@@ -86,19 +95,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       healthRoutes({ stats: () => hub.stats(), isDraining }),
       metricsRoutes(metrics, { token: config.metricsToken }),
       eventRoutes(bus, verifier, metrics),
-      authRoutes({
-        users: domain.users,
-        sessions: domain.sessions,
-        loginThrottle: domain.loginThrottle,
-        key,
-        verifier,
-        metrics,
-        publish,
-        accessTokenTtlSeconds: config.accessTokenTtlSeconds,
-        ...(config.demoUsers && { demoAccounts: DEMO_USERS }),
-      }),
-      paymentRoutes(domain.payments, domain.paymentQuota, verifier, metrics),
       handshakeCheckRoutes(verifier, metrics),
+      ...(extension.routes ?? []),
     ],
   });
   const server = createServer(
@@ -140,13 +138,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }),
   );
 
+  const closeOnLogout = closeSocketsOnLogout(hub);
+  const onEvent = extension.onEvent;
   await bus.start((room, event) => {
     hub.deliver(room, event);
-    domain.notePaymentEvent(event);
-    // A logout ends every session of the user: their sockets on this gateway close once told.
-    if (event.type === 'session:sync' && event.payload.action === 'logout') {
-      hub.closeUser(event.payload.userId, CloseCode.SessionRevoked, CLOSE_CODE_INFO[CloseCode.SessionRevoked].reason);
-    }
+    closeOnLogout(event);
+    onEvent?.(room, event);
   });
   hub.start();
   await new Promise<void>((resolve, reject) => {
@@ -168,9 +165,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       logger.info({ connections: hub.connections.size }, 'draining: closing sockets with 1001');
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      await hub.closeAll(CloseCode.GoingAway, CLOSE_CODE_INFO[CloseCode.GoingAway].reason, config.shutdownTimeoutMs);
+      await hub.closeAll(CloseCode.GoingAway, config.shutdownTimeoutMs);
       hub.stop();
-      await domain.close();
+      await extension.close?.();
       await bus.close();
       server.closeAllConnections();
       await serverClosed;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { CloseCode } from '@payments-system/protocol';
 import { connect, refusedHandshake } from './support/client.ts';
-import { body, startTestGateway, type TestGateway } from './support/gateway.ts';
+import { body, startDemoGateway, type TestGateway } from './support/gateway.ts';
 
 interface Tokens {
   accessToken: string;
@@ -28,7 +28,7 @@ async function login(gateway: TestGateway, email: string, password: string): Pro
 describe('auth API', () => {
   let gateway: TestGateway;
   before(async () => {
-    gateway = await startTestGateway({ demoUsers: true, accessTokenTtlSeconds: 60 });
+    gateway = await startDemoGateway({ demoUsers: true, accessTokenTtlSeconds: 60 });
   });
 
   it('logs a demo user in with short-lived access and opaque refresh tokens', async () => {
@@ -106,7 +106,7 @@ describe('auth API', () => {
   it('lists the demo accounts in demo mode only', async () => {
     const listed = (await (await fetch(`${gateway.url}/api/auth/demo-accounts`)).json()) as { accounts: Array<{ email: string }> };
     assert.deepEqual(listed.accounts.map((account) => account.email), ['admin@demo.test', 'alice@demo.test', 'bob@demo.test', 'vendor@demo.test']);
-    const production = await startTestGateway();
+    const production = await startDemoGateway();
     assert.equal((await fetch(`${production.url}/api/auth/demo-accounts`)).status, 404);
     assert.equal((await post(production, '/api/auth/login', { email: 'alice@demo.test', password: 'alice-demo' })).status, 401);
   });

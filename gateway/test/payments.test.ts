@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { connect } from './support/client.ts';
-import { ADMIN, ALICE, BOB, body, callApi, startTestGateway, VENDOR, type TestGateway } from './support/gateway.ts';
+import { ADMIN, ALICE, BOB, body, callApi, startDemoGateway, VENDOR, type TestGateway } from './support/gateway.ts';
 
 interface PaymentBody {
   paymentId: string;
@@ -21,7 +21,7 @@ describe('payments API', () => {
     return (await response.json()) as PaymentBody;
   };
   before(async () => {
-    gateway = await startTestGateway();
+    gateway = await startDemoGateway();
   });
 
   it('lets a customer create a payment: pending, exact amount, announced to owner and admins', async () => {

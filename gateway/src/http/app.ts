@@ -31,7 +31,7 @@ export interface HttpAppDependencies {
  * What Koa needs of a @koa/router Router. Routers differ in their `ctx.state` types, which
  * are invariant in Router's own type; the state is set up by each router's own middleware.
  */
-interface MountableRouter {
+export interface MountableRouter {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   routes(): Middleware<any, any>;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any

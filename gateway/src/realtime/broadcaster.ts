@@ -12,9 +12,9 @@
  * - Slow consumers: each write goes through `Outbound.write`, the bound every send path shares
  *   (WS_MAX_BUFFERED_BYTES); a member past it is reported there (the hub closes it with 4008).
  */
-import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import type { Room, RoomEvent } from '@payments-system/protocol';
+import type { FrameSink } from './connection.ts';
 import { rawSocket, textFrame } from './frame.ts';
 import type { Outbound } from './outbound.ts';
 import type { RoomRegistry } from './room-registry.ts';
@@ -29,7 +29,7 @@ const { OPEN } = WebSocket;
 
 export class Broadcaster {
   /** TCP sockets corked during this turn, uncorked together when it ends. */
-  private readonly corked: Socket[] = [];
+  private readonly corked: FrameSink[] = [];
   /** Events delivered in the current turn of the event loop. */
   private eventsThisTurn = 0;
   /** The previous turn was a burst: cork from the first event of this one. */

@@ -1,10 +1,14 @@
 /**
  * One authenticated socket and everything the gateway keeps about it, on one object.
  *
- * `GatewaySocket` is the `ws` socket class the server creates (its `WebSocket` option), so
- * listeners shared by every socket reach the connection through `this.connection`
- * instead of allocating closures per socket.
+ * The realtime core (message handling, replay, heartbeat, token expiry, the broadcast loop) uses a
+ * socket only through `ClientSocket`: `GatewaySocket`, the `ws` socket class the server creates
+ * (its `WebSocket` option), in production, and a fake in the unit tests. The interface names the
+ * fields the code already read, so it adds no call to the broadcast loop. Listeners shared by
+ * every socket reach the connection through `this.connection` instead of allocating closures per
+ * socket.
  */
+import type { Socket } from 'node:net';
 import { WebSocket, type RawData } from 'ws';
 import type { Room } from '@payments-system/protocol';
 import type { Claims } from '../auth/tokens.ts';
@@ -24,9 +28,41 @@ export interface ConnectionLimits {
   readonly resumes: RateLimit;
 }
 
-export class GatewaySocket extends WebSocket {
+/** What the core writes frames to: the TCP socket under a WebSocket (frame.ts says why raw writes are safe). */
+export interface FrameSink {
+  /** False once the queue has reached the high-water mark (then wait for 'drain'). */
+  write(frame: Buffer): boolean;
+  /** Bytes queued and not yet handed to the kernel. */
+  readonly writableLength: number;
+  readonly writableNeedDrain: boolean;
+  readonly writableCorked: number;
+  cork(): void;
+  uncork(): void;
+  once(event: 'drain', listener: () => void): unknown;
+}
+
+/** What the realtime core uses of a client socket. */
+export interface ClientSocket {
   /** Set right after the upgrade, before any event can fire. */
+  connection: Connection;
+  /** `WebSocket.OPEN` and friends. */
+  readonly readyState: number;
+  /**
+   * The TCP socket frames are written to; undefined before the upgrade completes and once the
+   * socket is gone. `ws` keeps it as `_socket` (undocumented but stable across ws 7 and 8, and
+   * what its own `bufferedAmount` reads).
+   */
+  readonly _socket?: FrameSink | undefined;
+  /** Starts the closing handshake (see `closeWith`, the one way the core closes a socket). */
+  close(code: number, reason: string): void;
+  /** Destroys the socket at once, without a closing handshake. */
+  terminate(): void;
+}
+
+export class GatewaySocket extends WebSocket implements ClientSocket {
   connection!: Connection;
+  // Typed only: `ws` sets it.
+  declare readonly _socket: Socket | undefined;
 }
 
 export class Connection {
@@ -45,7 +81,7 @@ export class Connection {
   constructor(
     readonly owner: ConnectionOwner,
     readonly id: string,
-    readonly socket: GatewaySocket,
+    readonly socket: ClientSocket,
     readonly claims: Claims,
     limits: ConnectionLimits,
     now: number,

@@ -11,6 +11,7 @@
  */
 import type { Socket } from 'node:net';
 import * as ws from 'ws';
+import type { ClientSocket, FrameSink } from './connection.ts';
 
 /** `ws`'s public `Sender.frame` (exported by ws 8, missing from @types/ws). */
 interface FrameOptions {
@@ -32,10 +33,11 @@ export function textFrame(text: string): Buffer {
 }
 
 /**
- * The TCP socket under a `ws` socket. `ws` keeps it as `_socket` (undocumented but stable
- * across ws 7 and 8, and what its own `bufferedAmount` reads); undefined before the upgrade
- * completes and after the socket is gone.
+ * The TCP socket under a `ws` socket (`ClientSocket._socket`, see connection.ts); undefined before
+ * the upgrade completes and after the socket is gone.
  */
-export function rawSocket(socket: ws.WebSocket): Socket | undefined {
-  return (socket as unknown as { _socket?: Socket })._socket;
+export function rawSocket(socket: ws.WebSocket): Socket | undefined;
+export function rawSocket(socket: ClientSocket): FrameSink | undefined;
+export function rawSocket(socket: ws.WebSocket | ClientSocket): FrameSink | undefined {
+  return (socket as { _socket?: FrameSink })._socket;
 }

@@ -3,29 +3,24 @@
  * heartbeat and token expiry, and delivers room events. It knows nothing of HTTP or of
  * where events come from (the bus calls `deliver`).
  */
-import {
-  BROADCAST_ROOM,
-  CLOSE_CODE_INFO,
-  CloseCode,
-  roleRoom,
-  userRoom,
-  type Room,
-  type RoomEvent,
-} from '@payments-system/protocol';
+import { BROADCAST_ROOM, CloseCode, roleRoom, userRoom, type Room, type RoomEvent } from '@payments-system/protocol';
 import { WebSocket, type RawData } from 'ws';
 import type { Bus } from '../bus/bus.ts';
-import type { PaymentAccess } from '../auth/room-policy.ts';
+import type { RoomAccessRules } from '../auth/room-policy.ts';
 import type { Claims } from '../auth/tokens.ts';
 import type { GatewayConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import { Broadcaster, type DeliveryReport } from './broadcaster.ts';
-import { Connection, type ConnectionLimits, type ConnectionOwner, type GatewaySocket } from './connection.ts';
+import { closeWith } from './close.ts';
+import { Connection, type ClientSocket, type ConnectionLimits, type ConnectionOwner } from './connection.ts';
 import { ConnectionRegistry } from './connection-registry.ts';
 import { Heartbeat } from './heartbeat.ts';
-import { handleClientFrame, reply, type MessageContext } from './message-handler.ts';
+import { rawSocket } from './frame.ts';
+import { handleClientFrame, type MessageContext } from './message-handler.ts';
 import { Outbound } from './outbound.ts';
 import { Replays } from './replay.ts';
+import { reply } from './reply.ts';
 import { RoomRegistry } from './room-registry.ts';
 import { TokenExpiry } from './token-expiry.ts';
 
@@ -54,8 +49,10 @@ export class RealtimeHub implements ConnectionOwner {
     config: GatewayConfig,
     readonly logger: Logger,
     private readonly metrics: GatewayMetrics,
-    paymentAccess: PaymentAccess,
+    roomAccess: RoomAccessRules,
     bus: Bus,
+    /** The clock, in milliseconds since the epoch: rate limits and token expiry read it. */
+    private readonly now: () => number = Date.now,
   ) {
     this.limits = {
       messages: { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst },
@@ -66,17 +63,18 @@ export class RealtimeHub implements ConnectionOwner {
       if (socket.readyState !== WebSocket.OPEN) return; // already closing: counted once
       metrics.slowConsumerCloses.inc();
       logger.warn(
-        { connectionId: connection.id, userId: connection.claims.userId, bufferedBytes: socket.bufferedAmount },
+        { connectionId: connection.id, userId: connection.claims.userId, bufferedBytes: rawSocket(socket)?.writableLength },
         'slow consumer, closing',
       );
-      socket.close(CloseCode.SlowConsumer, CLOSE_CODE_INFO[CloseCode.SlowConsumer].reason);
+      closeWith(connection, CloseCode.SlowConsumer);
     });
     this.messageContext = {
       limits: this.limits,
       outbound: this.outbound,
-      paymentAccess,
+      roomAccess,
       logger,
       metrics,
+      now,
       join: (connection, room) => this.replays.join(connection, room),
       leave: (connection, room) => this.replays.leave(connection, room),
       canResume: (connection) => this.replays.canResume(connection),
@@ -100,8 +98,8 @@ export class RealtimeHub implements ConnectionOwner {
     this.expiry = new TokenExpiry((connection) => {
       metrics.tokenExpiryCloses.inc();
       logger.info({ connectionId: connection.id, userId: connection.claims.userId }, 'credentials expired, closing with 4001');
-      connection.socket.close(CloseCode.TokenExpired, CLOSE_CODE_INFO[CloseCode.TokenExpired].reason);
-    });
+      closeWith(connection, CloseCode.TokenExpired);
+    }, now);
     this.broadcaster = new Broadcaster(this.rooms, this.outbound);
   }
 
@@ -119,8 +117,8 @@ export class RealtimeHub implements ConnectionOwner {
    * Registers an authenticated socket and puts it in its user, role and broadcast rooms. With
    * `since` (the handshake's `?since=`), live events are held until its `resume` is replayed.
    */
-  accept(socket: GatewaySocket, claims: Claims, since?: string): Connection {
-    const connection = new Connection(this, (++this.sequence).toString(36), socket, claims, this.limits, Date.now());
+  accept(socket: ClientSocket & Pick<WebSocket, 'on'>, claims: Claims, since?: string): Connection {
+    const connection = new Connection(this, (++this.sequence).toString(36), socket, claims, this.limits, this.now());
     socket.connection = connection;
     socket.on('message', onMessage);
     socket.on('pong', onPong);
@@ -165,9 +163,7 @@ export class RealtimeHub implements ConnectionOwner {
   failed(connection: Connection, error: unknown, what: string): void {
     this.metrics.internalErrors.inc({ source: 'message' });
     this.logger.error({ err: error, connectionId: connection.id, userId: connection.claims.userId }, what);
-    if (connection.socket.readyState === WebSocket.OPEN) {
-      connection.socket.close(CloseCode.InternalError, CLOSE_CODE_INFO[CloseCode.InternalError].reason);
-    }
+    if (connection.socket.readyState === WebSocket.OPEN) closeWith(connection, CloseCode.InternalError);
   }
 
   private async resume(connection: Connection, since: string, correlationId: string | undefined): Promise<void> {
@@ -175,7 +171,7 @@ export class RealtimeHub implements ConnectionOwner {
       await this.replays.start(connection, since, correlationId);
     } catch (error) {
       this.logger.error({ err: error, connectionId: connection.id }, 'resume failed');
-      connection.socket.close(CloseCode.InternalError, CLOSE_CODE_INFO[CloseCode.InternalError].reason);
+      closeWith(connection, CloseCode.InternalError);
     }
   }
 
@@ -185,10 +181,10 @@ export class RealtimeHub implements ConnectionOwner {
   }
 
   /** Closes every socket of one user on this gateway (after a logout). */
-  closeUser(userId: string, code: number, reason: string): void {
+  closeUser(userId: string, code: CloseCode): void {
     // All connections, not the user's room: a socket may have unsubscribed from it. Logouts are rare.
     for (const connection of this.connections) {
-      if (connection.claims.userId === userId) connection.socket.close(code, reason);
+      if (connection.claims.userId === userId) closeWith(connection, code);
     }
   }
 
@@ -206,9 +202,9 @@ export class RealtimeHub implements ConnectionOwner {
   }
 
   /** Closes every socket with `code`; terminates those still open after `timeoutMs`. */
-  async closeAll(code: number, reason: string, timeoutMs: number): Promise<void> {
+  async closeAll(code: CloseCode, timeoutMs: number): Promise<void> {
     if (this.connections.size === 0) return;
-    for (const connection of this.connections) connection.socket.close(code, reason);
+    for (const connection of this.connections) closeWith(connection, code);
     let wake!: () => void;
     const allClosed = new Promise<void>((resolve) => (wake = resolve));
     this.closeWaiters.add(wake);
@@ -236,21 +232,21 @@ export class RealtimeHub implements ConnectionOwner {
 // Listeners shared by every socket: `this` is the socket, its connection leads to the rest.
 // (`ws` types `this` as its base class; the server only ever creates GatewaySockets.)
 function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
-  const { connection } = this as GatewaySocket;
+  const { connection } = this as unknown as ClientSocket;
   connection.owner.handleFrame(connection, data, isBinary);
 }
 
 function onPong(this: WebSocket): void {
-  (this as GatewaySocket).connection.alive = true;
+  (this as unknown as ClientSocket).connection.alive = true;
 }
 
 function onError(this: WebSocket, error: Error): void {
   // `ws` closes the socket itself after an error (bad frame, too big); the close handler cleans up.
-  const { connection } = this as GatewaySocket;
+  const { connection } = this as unknown as ClientSocket;
   connection.owner.logger.debug({ connectionId: connection.id, err: error.message }, 'socket error');
 }
 
 function onClose(this: WebSocket, code: number): void {
-  const { connection } = this as GatewaySocket;
+  const { connection } = this as unknown as ClientSocket;
   connection.owner.release(connection, code);
 }

@@ -1,33 +1,35 @@
 /**
- * Client frames: rate limit, parse, authorize, answer. Bad input is answered with an
- * `error` message and the socket stays open; only a flood closes it (1008). Every answer goes
- * out through the socket's bounded send path (`Outbound`), like the room events.
+ * Client frames: rate limit, parse, dispatch. Bad input is answered with an `error` message and
+ * the socket stays open; only a flood closes it (1008). Every answer goes out through the socket's
+ * bounded send path (`Outbound`), like the room events.
+ *
+ * Each message type has its own handler module (handlers/); a new type in the protocol fails to
+ * compile here until it has a case and a module.
  */
 import { WebSocket, type RawData } from 'ws';
-import {
-  CloseCode,
-  CLOSE_CODE_INFO,
-  parseClientMessage,
-  type ClientMessage,
-  type ErrorPayload,
-  type ServerMessageType,
-  type ServerPayloads,
-} from '@payments-system/protocol';
-import { canJoin, type PaymentAccess } from '../auth/room-policy.ts';
+import { assertNever, CloseCode, parseClientMessage, type ClientMessage, type Room } from '@payments-system/protocol';
+import type { RoomAccessRules } from '../auth/room-policy.ts';
 import type { Logger } from '../logger.ts';
 import type { GatewayMetrics } from '../metrics.ts';
+import { closeWith } from './close.ts';
 import type { Connection, ConnectionLimits } from './connection.ts';
-import { serverMessage } from './messages.ts';
+import { handlePing } from './handlers/ping.ts';
+import { handleResume } from './handlers/resume.ts';
+import { handleSubscribe } from './handlers/subscribe.ts';
+import { handleUnsubscribe } from './handlers/unsubscribe.ts';
 import type { Outbound } from './outbound.ts';
-import { msUntilToken, takeToken } from './rate-limit.ts';
-import type { Room } from '@payments-system/protocol';
+import { takeToken } from './rate-limit.ts';
+import { reply } from './reply.ts';
 
+/** What message handlers may use: the hub gives one to all of its connections. */
 export interface MessageContext {
   readonly limits: ConnectionLimits;
   readonly outbound: Outbound;
-  readonly paymentAccess: PaymentAccess;
+  readonly roomAccess: RoomAccessRules;
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
+  /** The clock, in milliseconds since the epoch. */
+  now(): number;
   join(connection: Connection, room: Room): void;
   leave(connection: Connection, room: Room): void;
   canResume(connection: Connection): boolean;
@@ -37,10 +39,10 @@ export interface MessageContext {
 export function handleClientFrame(context: MessageContext, connection: Connection, data: RawData, isBinary: boolean): void {
   // Frames already buffered when the socket started closing (after a flood, say) are dropped.
   if (connection.socket.readyState !== WebSocket.OPEN) return;
-  if (!takeToken(connection.messages, context.limits.messages, Date.now())) {
+  if (!takeToken(connection.messages, context.limits.messages, context.now())) {
     context.metrics.rateLimitCloses.inc();
     context.logger.warn({ connectionId: connection.id, userId: connection.claims.userId }, 'rate limit exceeded, closing');
-    connection.socket.close(CloseCode.PolicyViolation, CLOSE_CODE_INFO[CloseCode.PolicyViolation].reason);
+    closeWith(connection, CloseCode.PolicyViolation);
     return;
   }
   if (isBinary) {
@@ -59,61 +61,22 @@ export function handleClientFrame(context: MessageContext, connection: Connectio
 }
 
 function dispatch(context: MessageContext, connection: Connection, message: ClientMessage): void {
-  const { correlationId } = message;
   switch (message.type) {
     case 'ping':
-      reply(context, connection, 'pong', {}, correlationId);
-      return;
-    case 'subscribe': {
-      const { room } = message.payload;
-      if (!canJoin(connection.claims, room, context.paymentAccess)) {
-        const error: ErrorPayload = { code: 'FORBIDDEN', room, message: `not allowed to join ${room}` };
-        reply(context, connection, 'error', error, correlationId);
-        return;
-      }
-      context.join(connection, room);
-      reply(context, connection, 'subscribed', { room }, correlationId);
-      return;
-    }
-    case 'unsubscribe': {
-      const { room } = message.payload;
-      context.leave(connection, room);
-      reply(context, connection, 'unsubscribed', { room }, correlationId);
-      return;
-    }
-    case 'resume': {
-      if (!context.canResume(connection)) {
-        context.metrics.resumes.inc({ outcome: 'in-progress' });
-        reply(context, connection, 'error', { code: 'BAD_REQUEST', message: 'a resume is already in progress' }, correlationId);
-        return;
-      }
-      if (!takeToken(connection.resumes, context.limits.resumes, Date.now())) {
-        context.metrics.resumes.inc({ outcome: 'rate-limited' });
-        const seconds = Math.ceil(msUntilToken(connection.resumes, context.limits.resumes) / 1000);
-        reply(context, connection, 'error', { code: 'RATE_LIMITED', message: `too many resume requests; retry in ${seconds} s` }, correlationId);
-        return;
-      }
-      context.resume(connection, message.payload.since, correlationId);
-      return;
-    }
+      return handlePing(context, connection, message);
+    case 'subscribe':
+      return handleSubscribe(context, connection, message);
+    case 'unsubscribe':
+      return handleUnsubscribe(context, connection, message);
+    case 'resume':
+      return handleResume(context, connection, message);
+    default:
+      return assertNever(message, 'client message type');
   }
 }
 
 function badRequest(context: MessageContext, connection: Connection, message: string): void {
   reply(context, connection, 'error', { code: 'BAD_REQUEST', message });
-}
-
-/** Sends a reply; false when the socket is closing or was just found too slow (and nothing was sent). */
-export function reply<K extends ServerMessageType>(
-  context: Pick<MessageContext, 'metrics' | 'outbound'>,
-  connection: Connection,
-  type: K,
-  payload: ServerPayloads[K],
-  correlationId?: string,
-): boolean {
-  if (!context.outbound.sendText(connection, JSON.stringify(serverMessage(type, payload, correlationId)))) return false;
-  context.metrics.messagesSent.inc({ type });
-  return true;
 }
 
 function rawText(data: RawData): string {

@@ -10,10 +10,9 @@
  * writing to a closing socket, and destroys it when the close handshake cannot complete, which
  * releases its backlog.
  */
-import type { Socket } from 'node:net';
 import { getDefaultHighWaterMark } from 'node:stream';
 import { WebSocket } from 'ws';
-import type { Connection, GatewaySocket } from './connection.ts';
+import type { ClientSocket, Connection, FrameSink } from './connection.ts';
 import { rawSocket, textFrame } from './frame.ts';
 
 const { OPEN } = WebSocket;
@@ -34,7 +33,7 @@ export class Outbound {
    * has checked both). False when the backlog has passed the bound: the connection was reported,
    * write nothing more to it.
    */
-  write(socket: GatewaySocket, raw: Socket, frame: Buffer): boolean {
+  write(socket: ClientSocket, raw: FrameSink, frame: Buffer): boolean {
     if ((!raw.write(frame) || this.checkEveryWrite) && raw.writableLength > this.maxBufferedBytes) {
       this.onSlowConsumer(socket.connection);
       return false;

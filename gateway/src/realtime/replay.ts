@@ -17,11 +17,10 @@
  * count against the socket's bound with its backlog; past it, the socket is a slow consumer (4008).
  * One replay per socket at a time: a `resume` while one is held, fetched or written is refused.
  */
-import type { Socket } from 'node:net';
 import { compareEventIds, type Room, type RoomEvent, type ServerMessageType, type ServerPayloads } from '@payments-system/protocol';
 import { WebSocket } from 'ws';
 import type { Bus, ReplayResult } from '../bus/bus.ts';
-import type { Connection } from './connection.ts';
+import type { Connection, FrameSink } from './connection.ts';
 import { rawSocket, textFrame } from './frame.ts';
 import type { Outbound } from './outbound.ts';
 import type { RoomRegistry } from './room-registry.ts';
@@ -201,7 +200,7 @@ export class Replays {
   }
 
   /** Writes the next frame of the replay: 'sent', 'done' (nothing left) or 'refused' (the socket is gone or too slow). */
-  private writeNext(connection: Connection, raw: Socket, state: ReplayState): 'sent' | 'done' | 'refused' {
+  private writeNext(connection: Connection, raw: FrameSink, state: ReplayState): 'sent' | 'done' | 'refused' {
     const cursor = state.writing!;
     const result = state.result;
     if (cursor.phase === 'events') {

@@ -7,10 +7,10 @@
  * socket still reaches its connection as `socket.connection`).
  */
 import type { Room } from '@payments-system/protocol';
-import type { Connection, GatewaySocket } from './connection.ts';
+import type { ClientSocket, Connection } from './connection.ts';
 
 export class RoomRegistry {
-  private readonly rooms = new Map<Room, Set<GatewaySocket>>();
+  private readonly rooms = new Map<Room, Set<ClientSocket>>();
 
   get size(): number {
     return this.rooms.size;
@@ -42,7 +42,7 @@ export class RoomRegistry {
     connection.rooms.clear();
   }
 
-  members(room: Room): ReadonlySet<GatewaySocket> | undefined {
+  members(room: Room): ReadonlySet<ClientSocket> | undefined {
     return this.rooms.get(room);
   }
 }

@@ -8,9 +8,15 @@ import type { Connection } from './connection.ts';
 export class TokenExpiry {
   private readonly buckets = new Map<number, Set<Connection>>();
   private timer: NodeJS.Timeout | undefined;
-  private nextSecond = nowSecond();
+  private nextSecond: number;
 
-  constructor(private readonly onExpired: (connection: Connection) => void) {}
+  constructor(
+    private readonly onExpired: (connection: Connection) => void,
+    /** The clock, in milliseconds since the epoch (tests move it). */
+    private readonly now: () => number = Date.now,
+  ) {
+    this.nextSecond = this.nowSecond();
+  }
 
   /** Connections tracked, for checks that registries stay exact. */
   get size(): number {
@@ -20,7 +26,7 @@ export class TokenExpiry {
   }
 
   start(): void {
-    this.nextSecond = nowSecond();
+    this.nextSecond = this.nowSecond();
     this.timer ??= setInterval(() => this.expireDue(), 1000).unref();
   }
 
@@ -48,7 +54,7 @@ export class TokenExpiry {
 
   private expireDue(): void {
     // A JWT `exp` is the first second at which the token is no longer valid.
-    const now = nowSecond();
+    const now = this.nowSecond();
     for (; this.nextSecond <= now; this.nextSecond++) {
       const bucket = this.buckets.get(this.nextSecond);
       if (!bucket) continue;
@@ -56,8 +62,8 @@ export class TokenExpiry {
       for (const connection of bucket) this.onExpired(connection);
     }
   }
-}
 
-function nowSecond(): number {
-  return Math.floor(Date.now() / 1000);
+  private nowSecond(): number {
+    return Math.floor(this.now() / 1000);
+  }
 }

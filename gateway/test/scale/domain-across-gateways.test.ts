@@ -8,7 +8,7 @@ import { before, describe, it } from 'node:test';
 import type { Payment } from '@payments-system/protocol';
 import { startRedis } from '../bus/redis-server.ts';
 import { connect } from '../support/client.ts';
-import { ADMIN, ALICE, callApi, startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { ADMIN, ALICE, callApi, startDemoGateway, type TestGateway } from '../support/gateway.ts';
 
 describe('payments across two gateways on one Redis', () => {
   let a: TestGateway;
@@ -16,8 +16,8 @@ describe('payments across two gateways on one Redis', () => {
   before(async () => {
     const redis = await startRedis({ persistent: false });
     const options = { jwtSecret: randomBytes(32).toString('hex'), redisUrl: redis.url };
-    a = await startTestGateway(options);
-    b = await startTestGateway(options);
+    a = await startDemoGateway(options);
+    b = await startDemoGateway(options);
   });
 
   it('creates on A, lists and moves on B; the owner on A and the admin on B see every step', async () => {

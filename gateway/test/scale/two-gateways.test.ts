@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { CloseCode, compareEventIds, type PublishRequest, type Room, type RoomEvent } from '@payments-system/protocol';
 import { connect, type TestClient } from '../support/client.ts';
+import { demoExtension } from '../../src/demo/extension.ts';
 import { ADMIN, ALICE, BOB, body, publish, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { startRedis, type RedisServer } from '../bus/redis-server.ts';
 import { RecoveringClient } from './recovering-client.ts';
@@ -60,7 +61,7 @@ describe('two gateways on one Redis', () => {
   let b: TestGateway;
   before(async () => {
     redis = await startRedis();
-    [a, b] = await pair(redis, { demoUsers: true });
+    [a, b] = await pair(redis, { demoUsers: true, extension: demoExtension });
   });
 
   it('a socket on A receives an event published on B; sockets outside the room do not', async () => {

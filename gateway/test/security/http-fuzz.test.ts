@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { ERROR_CODES } from '@payments-system/protocol';
-import { ADMIN, ALICE, startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { ADMIN, ALICE, startDemoGateway, type TestGateway } from '../support/gateway.ts';
 import { errorOf, rawRequest } from '../support/raw-http.ts';
 
 const appDir = mkdtempSync(join(tmpdir(), 'fuzzed-app-'));
@@ -44,7 +44,7 @@ function send(gateway: TestGateway, method: string, path: string, headers: Recor
 describe('HTTP API (property)', () => {
   let gateway: TestGateway;
   before(async () => {
-    gateway = await startTestGateway({ staticDir: appDir, demoUsers: true, maxPayloadBytes: 2048 });
+    gateway = await startDemoGateway({ staticDir: appDir, demoUsers: true, maxPayloadBytes: 2048 });
   });
 
   it('answers any method, path, headers and body with a documented status, our headers, and errors that leak nothing', async () => {

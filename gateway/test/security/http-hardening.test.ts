@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { startRedis } from '../bus/redis-server.ts';
 import { connect } from '../support/client.ts';
-import { ALICE, startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { ALICE, startDemoGateway, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { errorOf, rawRequest, upgradeRequest } from '../support/raw-http.ts';
 
 const appDir = mkdtempSync(join(tmpdir(), 'app-without-index-'));
@@ -28,7 +28,7 @@ function assertSecurityHeaders(headers: Headers | Readonly<Record<string, string
 describe('HTTP hardening', () => {
   let gateway: TestGateway;
   before(async () => {
-    gateway = await startTestGateway({ staticDir: appDir, demoUsers: true, maxPayloadBytes: 2048, httpHeadersTimeoutMs: 300, httpRequestTimeoutMs: 600 });
+    gateway = await startDemoGateway({ staticDir: appDir, demoUsers: true, maxPayloadBytes: 2048, httpHeadersTimeoutMs: 300, httpRequestTimeoutMs: 600 });
   });
 
   it('sends the security headers on every kind of answer, and no-store on API answers and errors', async () => {
@@ -153,7 +153,7 @@ describe('/metrics access', () => {
 describe('store failures', () => {
   it('read "unavailable; retry", never the Redis client\'s own message', async () => {
     const redis = await startRedis({ persistent: false });
-    const gateway = await startTestGateway({ redisUrl: redis.url });
+    const gateway = await startDemoGateway({ redisUrl: redis.url });
     await redis.stop('SIGKILL');
     const response = await fetch(`${gateway.url}/api/payments`, { headers: { authorization: `Bearer ${gateway.token(ALICE)}` } });
     assert.equal(response.status, 503);

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { CloseCode } from '@payments-system/protocol';
+import type { GatewaySocket } from '../../src/realtime/connection.ts';
 import { connect } from '../support/client.ts';
 import { ALICE, BOB, startTestGateway, type TestGateway } from '../support/gateway.ts';
 
@@ -74,7 +75,7 @@ describe('client input hardening', () => {
     const client = await connect(gateway.wsUrl, gateway.token(ALICE));
     const [connection] = [...gateway.hub.connections].filter((c) => c.claims.userId === 'alice' && c.socket.readyState === 1);
     assert.ok(connection);
-    connection.socket.emit('error', new Error('simulated socket failure'));
+    (connection.socket as GatewaySocket).emit('error', new Error('simulated socket failure'));
     assert.equal((await client.request({ type: 'ping' })).type, 'pong');
   });
 });

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
+import { WebSocket } from 'ws';
 import { describe, it } from 'node:test';
 import { CloseCode, type Room } from '@payments-system/protocol';
 import { rawSocket } from '../../src/realtime/frame.ts';
@@ -88,7 +89,7 @@ describe('the send path keeps every socket within its bound', () => {
     const [connection] = [...gateway.hub.connections];
     await eventually(() => rawSocket(connection!.socket)?.writableNeedDrain ?? false, 'the kernel buffers to fill');
     for (let i = 0; i < 3000; i++) client.send({ type: 'ping', correlationId: `p${i}` });
-    await eventually(() => connection!.socket.readyState !== connection!.socket.OPEN, 'the gateway to close the socket');
+    await eventually(() => connection!.socket.readyState !== WebSocket.OPEN, 'the gateway to close the socket');
     backlog.stop();
     assert.ok(backlog.max() <= BOUND + FRAME, `backlog reached ${backlog.max()} bytes`);
     socket.resume();

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { startRedis } from '../bus/redis-server.ts';
-import { ALICE, BOB, callApi, startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { ALICE, BOB, callApi, startDemoGateway, type TestGateway } from '../support/gateway.ts';
 
 function login(gateway: TestGateway, email: string, password: string, forwardedFor?: string): Promise<Response> {
   return fetch(`${gateway.url}/api/auth/login`, {
@@ -35,7 +35,7 @@ describe('login throttling', () => {
   const options = { demoUsers: true, loginMaxAttemptsPerAccount: 3, loginMaxAttemptsPerAddress: 50, loginThrottleWindowSeconds: 600 };
 
   it('answers 429 with Retry-After once an account has used its attempts, even with the right password; other accounts are unaffected', async () => {
-    const gateway = await startTestGateway(options);
+    const gateway = await startDemoGateway(options);
     for (let i = 0; i < 3; i++) assert.equal((await login(gateway, 'alice@demo.test', 'wrong')).status, 401);
     assert.match(await assertThrottled(await login(gateway, 'ALICE@demo.test', 'alice-demo'), 600), /too many login attempts; retry in \d+ s/);
     assert.equal((await login(gateway, 'bob@demo.test', 'bob-demo')).status, 200);
@@ -43,13 +43,13 @@ describe('login throttling', () => {
   });
 
   it('counts unknown emails alike, so a 429 says nothing about who has an account', async () => {
-    const gateway = await startTestGateway(options);
+    const gateway = await startDemoGateway(options);
     for (let i = 0; i < 3; i++) assert.equal((await login(gateway, 'nobody@demo.test', 'wrong')).status, 401);
     await assertThrottled(await login(gateway, 'nobody@demo.test', 'wrong'), 600);
   });
 
   it('gives an account its attempts back when it logs in', async () => {
-    const gateway = await startTestGateway(options);
+    const gateway = await startDemoGateway(options);
     for (let i = 0; i < 2; i++) assert.equal((await login(gateway, 'alice@demo.test', 'wrong')).status, 401);
     assert.equal((await login(gateway, 'alice@demo.test', 'alice-demo')).status, 200);
     for (let i = 0; i < 2; i++) assert.equal((await login(gateway, 'alice@demo.test', 'wrong')).status, 401);
@@ -57,14 +57,14 @@ describe('login throttling', () => {
   });
 
   it('limits attempts per client address across accounts; a forged X-Forwarded-For does not escape it', async () => {
-    const gateway = await startTestGateway({ ...options, loginMaxAttemptsPerAccount: 100, loginMaxAttemptsPerAddress: 4 });
+    const gateway = await startDemoGateway({ ...options, loginMaxAttemptsPerAccount: 100, loginMaxAttemptsPerAddress: 4 });
     for (let i = 0; i < 4; i++) assert.equal((await login(gateway, `user${i}@demo.test`, 'x', `198.51.100.${i}`)).status, 401);
     await assertThrottled(await login(gateway, 'bob@demo.test', 'bob-demo', '198.51.100.99'), 600);
     assert.equal(await metric(gateway, 'gateway_logins_throttled_total{scope="address"}'), 1);
   });
 
   it('behind a proxy (TRUST_PROXY_HOPS=1) counts the address the proxy saw, each on its own', async () => {
-    const gateway = await startTestGateway({ ...options, loginMaxAttemptsPerAccount: 100, loginMaxAttemptsPerAddress: 2, trustProxyHops: 1 });
+    const gateway = await startDemoGateway({ ...options, loginMaxAttemptsPerAccount: 100, loginMaxAttemptsPerAddress: 2, trustProxyHops: 1 });
     for (let i = 0; i < 2; i++) assert.equal((await login(gateway, 'x@demo.test', 'x', '203.0.113.1')).status, 401);
     await assertThrottled(await login(gateway, 'x@demo.test', 'x', '203.0.113.1'), 600);
     // What the client itself put in front of the proxy's entry changes nothing.
@@ -74,8 +74,8 @@ describe('login throttling', () => {
 
   it('with REDIS_URL, counts on every gateway together', async () => {
     const redis = await startRedis({ persistent: false });
-    const first = await startTestGateway({ ...options, redisUrl: redis.url });
-    const second = await startTestGateway({ ...options, redisUrl: redis.url });
+    const first = await startDemoGateway({ ...options, redisUrl: redis.url });
+    const second = await startDemoGateway({ ...options, redisUrl: redis.url });
     for (let i = 0; i < 3; i++) assert.equal((await login(i % 2 === 0 ? first : second, 'alice@demo.test', 'wrong')).status, 401);
     await assertThrottled(await login(second, 'alice@demo.test', 'alice-demo'), 600);
     await assertThrottled(await login(first, 'alice@demo.test', 'alice-demo'), 600);
@@ -87,7 +87,7 @@ describe('payment creation', () => {
     callApi(gateway, 'POST', '/api/payments', token, { amount: '10.00', currency: 'EUR', description });
 
   it('is limited per user per minute (429 with Retry-After); other users are unaffected', async () => {
-    const gateway = await startTestGateway({ paymentsPerUserPerMinute: 3 });
+    const gateway = await startDemoGateway({ paymentsPerUserPerMinute: 3 });
     for (let i = 0; i < 3; i++) assert.equal((await create(gateway, gateway.token(ALICE), `p${i}`)).status, 201);
     assert.match(await assertThrottled(await create(gateway, gateway.token(ALICE), 'one too many'), 60), /too many payments created/);
     assert.equal((await create(gateway, gateway.token(BOB), 'bob')).status, 201);
@@ -95,7 +95,7 @@ describe('payment creation', () => {
   });
 
   it('never costs another user their payments: past PAYMENTS_MAX_PER_USER a user loses only their own oldest', async () => {
-    const gateway = await startTestGateway({ paymentsMaxPerUser: 3 });
+    const gateway = await startDemoGateway({ paymentsMaxPerUser: 3 });
     assert.equal((await create(gateway, gateway.token(BOB), 'bob keeps this')).status, 201);
     for (let i = 0; i < 10; i++) assert.equal((await create(gateway, gateway.token(ALICE), `alice ${i}`)).status, 201);
     const list = async (token: string) =>

@@ -7,14 +7,14 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import jwt from 'jsonwebtoken';
 import { connect, refusedHandshake } from '../support/client.ts';
-import { ALICE, callApi, startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { ALICE, callApi, startDemoGateway, type TestGateway } from '../support/gateway.ts';
 
 const now = () => Math.floor(Date.now() / 1000);
 
 describe('token lifetime (JWT_MAX_TTL_SECONDS 3600, JWT_CLOCK_SKEW_SECONDS 30)', () => {
   let gateway: TestGateway;
   before(async () => {
-    gateway = await startTestGateway({ jwtMaxTtlSeconds: 3600, jwtClockSkewSeconds: 30 });
+    gateway = await startDemoGateway({ jwtMaxTtlSeconds: 3600, jwtClockSkewSeconds: 30 });
   });
   const sign = (claims: { iat?: number; exp: number }) =>
     jwt.sign({ ...ALICE, ...claims }, gateway.secret, { algorithm: 'HS256', noTimestamp: claims.iat === undefined });

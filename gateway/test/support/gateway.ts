@@ -2,6 +2,7 @@
 import { after } from 'node:test';
 import { randomBytes } from 'node:crypto';
 import { signAccessToken, type TokenSubject } from '../../src/auth/tokens.ts';
+import { demoExtension } from '../../src/demo/extension.ts';
 import { startGateway, type Gateway, type GatewayOptions } from '../../src/server.ts';
 
 export const ALICE: TokenSubject = { userId: 'alice', email: 'alice@demo.test', role: 'CUSTOMER' };
@@ -27,6 +28,11 @@ export async function startTestGateway(overrides: Partial<GatewayOptions> = {}):
     secret,
     token: (subject, expiresInSeconds = 300) => signAccessToken(secret, subject, { expiresInSeconds }),
   };
+}
+
+/** The gateway with the payments demo wired, as `npm start` runs it: /api/auth/*, /api/payments, payment rooms. */
+export function startDemoGateway(overrides: Partial<GatewayOptions> = {}): Promise<TestGateway> {
+  return startTestGateway({ ...overrides, extension: demoExtension });
 }
 
 /** Resolves once `condition` holds, checking on every turn of the event loop; fails after `timeoutMs`. */

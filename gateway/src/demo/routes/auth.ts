@@ -8,12 +8,12 @@ import { Router } from '@koa/router';
 import { z } from 'zod';
 import { userRoom, type DemoAccount, type PublishRequest, type TokenResponse } from '@payments-system/protocol';
 import { signAccessToken, type TokenVerifier } from '../../auth/tokens.ts';
-import { RefreshRefused, type SessionStore } from '../../domain/sessions/session-store.ts';
-import type { LoginThrottle } from '../../domain/users/login-throttle.ts';
-import type { User, UserStore } from '../../domain/users/user-store.ts';
+import { RefreshRefused, type SessionStore } from '../sessions/session-store.ts';
+import type { LoginThrottle } from '../users/login-throttle.ts';
+import type { User, UserStore } from '../users/user-store.ts';
 import type { GatewayMetrics } from '../../metrics.ts';
-import { requireBearer, type AuthState } from '../bearer-auth.ts';
-import { validBody } from '../validation.ts';
+import { requireBearer, type AuthState } from '../../http/bearer-auth.ts';
+import { validBody } from '../../http/validation.ts';
 
 export interface AuthRouteDependencies {
   readonly users: UserStore;

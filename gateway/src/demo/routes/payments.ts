@@ -6,12 +6,12 @@ import { Router } from '@koa/router';
 import { z } from 'zod';
 import { NEW_PAYMENT_AMOUNT_PATTERN, PAYMENT_CURRENCIES, PAYMENT_STATUSES } from '@payments-system/protocol';
 import type { TokenVerifier } from '../../auth/tokens.ts';
-import type { Quota } from '../../domain/limits/quota.ts';
-import type { PaymentService } from '../../domain/payments/payment-service.ts';
-import { IllegalTransition, PaymentNotFound } from '../../domain/payments/payment-store.ts';
+import type { Quota } from '../limits/quota.ts';
+import type { PaymentService } from '../payments/payment-service.ts';
+import { IllegalTransition, PaymentNotFound } from '../payments/payment-store.ts';
 import type { GatewayMetrics } from '../../metrics.ts';
-import { requireBearer, type AuthState } from '../bearer-auth.ts';
-import { validBody } from '../validation.ts';
+import { requireBearer, type AuthState } from '../../http/bearer-auth.ts';
+import { validBody } from '../../http/validation.ts';
 
 const createBody = z.object({
   amount: z

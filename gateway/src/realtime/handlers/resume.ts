@@ -1,0 +1,26 @@
+/**
+ * `resume {since}`: starts the replay of what the socket's rooms missed (replay.ts). One replay per
+ * socket at a time, and few of them: a replay costs far more than a message (WS_RESUME_BURST,
+ * WS_RESUMES_PER_MINUTE).
+ */
+import type { ClientMessage } from '@payments-system/protocol';
+import type { Connection } from '../connection.ts';
+import type { MessageContext } from '../message-handler.ts';
+import { msUntilToken, takeToken } from '../rate-limit.ts';
+import { reply } from '../reply.ts';
+
+export function handleResume(context: MessageContext, connection: Connection, message: ClientMessage<'resume'>): void {
+  const { correlationId } = message;
+  if (!context.canResume(connection)) {
+    context.metrics.resumes.inc({ outcome: 'in-progress' });
+    reply(context, connection, 'error', { code: 'BAD_REQUEST', message: 'a resume is already in progress' }, correlationId);
+    return;
+  }
+  if (!takeToken(connection.resumes, context.limits.resumes, context.now())) {
+    context.metrics.resumes.inc({ outcome: 'rate-limited' });
+    const seconds = Math.ceil(msUntilToken(connection.resumes, context.limits.resumes) / 1000);
+    reply(context, connection, 'error', { code: 'RATE_LIMITED', message: `too many resume requests; retry in ${seconds} s` }, correlationId);
+    return;
+  }
+  context.resume(connection, message.payload.since, correlationId);
+}
