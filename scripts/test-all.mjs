@@ -12,6 +12,7 @@ import { countTests } from './lib/test-counts.mjs';
  */
 const STEPS = [
   { name: 'typecheck', script: 'typecheck' },
+  { name: 'unit', script: 'test:unit' },
   { name: 'gateway', script: 'test:gateway' },
   { name: 'build:lib', script: 'build:lib' },
   { name: 'ng realtime', script: 'test:ng:realtime', needs: ['build:lib'] },

@@ -8,6 +8,7 @@
  * every socket reach the connection through `this.connection` instead of allocating closures per
  * socket.
  */
+import type { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { WebSocket, type RawData } from 'ws';
 import type { Room } from '@payments-system/protocol';
@@ -58,6 +59,9 @@ export interface ClientSocket {
   /** Destroys the socket at once, without a closing handshake. */
   terminate(): void;
 }
+
+/** A socket the hub accepts: it listens with listeners shared by every socket (`this` is the socket). */
+export type AcceptedSocket = ClientSocket & EventEmitter;
 
 export class GatewaySocket extends WebSocket implements ClientSocket {
   connection!: Connection;

@@ -13,7 +13,7 @@ import type { Logger } from '../logger.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import { Broadcaster, type DeliveryReport } from './broadcaster.ts';
 import { closeWith } from './close.ts';
-import { Connection, type ClientSocket, type ConnectionLimits, type ConnectionOwner } from './connection.ts';
+import { Connection, type AcceptedSocket, type ClientSocket, type ConnectionLimits, type ConnectionOwner } from './connection.ts';
 import { ConnectionRegistry } from './connection-registry.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { rawSocket } from './frame.ts';
@@ -117,7 +117,7 @@ export class RealtimeHub implements ConnectionOwner {
    * Registers an authenticated socket and puts it in its user, role and broadcast rooms. With
    * `since` (the handshake's `?since=`), live events are held until its `resume` is replayed.
    */
-  accept(socket: ClientSocket & Pick<WebSocket, 'on'>, claims: Claims, since?: string): Connection {
+  accept(socket: AcceptedSocket, claims: Claims, since?: string): Connection {
     const connection = new Connection(this, (++this.sequence).toString(36), socket, claims, this.limits, this.now());
     socket.connection = connection;
     socket.on('message', onMessage);
