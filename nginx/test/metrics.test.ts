@@ -63,7 +63,8 @@ describe('/metrics after a scripted session through nginx', () => {
     const bob = await connect(stack.wssUrl, stack.token(BOB), options);
     const admin = await connect(stack.wssUrl, stack.token(ADMIN), options);
     const deaf = await connect(stack.wssUrl, stack.token({ userId: 'deaf', email: 'deaf@demo.test', role: 'VENDOR' }), { ...options, autoPong: false });
-    const expiring = await connect(stack.wssUrl, stack.token({ userId: 'brief', email: 'brief@demo.test', role: 'VENDOR' }, 2), options);
+    // Long enough for any handshake; expired below by moving the gateways' clocks, not by waiting.
+    const expiring = await connect(stack.wssUrl, stack.token({ userId: 'brief', email: 'brief@demo.test', role: 'VENDOR' }, 60), options);
 
     // Refused handshakes: two bad tokens (401), one foreign Origin (403); one unauthenticated publish.
     const forged = `${stack.token(BOB).slice(0, -4)}AAAA`;
@@ -98,6 +99,7 @@ describe('/metrics after a scripted session through nginx', () => {
     assert.equal((await bob.closed).code, CloseCode.PolicyViolation);
     // The deaf socket is terminated by the heartbeat, the expiring one closed with 4001, alice leaves with 1000.
     await deaf.closed;
+    await stack.advanceGatewayClocks(61);
     assert.equal((await expiring.closed).code, 4001);
     await alice.close();
     await eventually(async () => (await Promise.all(stack.gateways.map(gatewayHealth))).reduce((sum, health) => sum + health.connections, 0) === 1, 'only the admin socket left');

@@ -12,19 +12,22 @@ import { ERROR_CODES, type ErrorCode } from '@payments-system/protocol';
 import type { Logger } from '../logger.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 
-const CODE_BY_STATUS: Readonly<Record<number, ErrorCode>> = {
-  400: 'BAD_REQUEST',
-  401: 'UNAUTHORIZED',
-  403: 'FORBIDDEN',
-  404: 'NOT_FOUND',
-  405: 'METHOD_NOT_ALLOWED',
-  408: 'REQUEST_TIMEOUT',
-  409: 'CONFLICT',
-  413: 'PAYLOAD_TOO_LARGE',
-  429: 'RATE_LIMITED',
-  431: 'HEADERS_TOO_LARGE',
-  503: 'SERVICE_UNAVAILABLE',
+/** The HTTP status each error code is answered with; the compiler wants one for every code of the protocol. */
+const HTTP_STATUS: { readonly [C in ErrorCode]: number } = {
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  REQUEST_TIMEOUT: 408,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  RATE_LIMITED: 429,
+  HEADERS_TOO_LARGE: 431,
+  INTERNAL: 500,
+  SERVICE_UNAVAILABLE: 503,
 };
+const CODE_BY_STATUS: ReadonlyMap<number, ErrorCode> = new Map(ERROR_CODES.map((code) => [HTTP_STATUS[code], code]));
 
 interface HttpErrorLike {
   status?: number;
@@ -46,7 +49,7 @@ export function errorRenderer(logger: Logger, metrics: GatewayMetrics): Middlewa
       if (ctx.status >= 400 && ctx.body == null) {
         // 501 is the router's word for a method it does not know: for the client, not allowed here.
         const status = ctx.status === 501 ? 405 : ctx.status;
-        const code = CODE_BY_STATUS[status] ?? 'INTERNAL';
+        const code = CODE_BY_STATUS.get(status) ?? 'INTERNAL';
         ctx.status = status;
         ctx.set('Cache-Control', 'no-store');
         ctx.body = { error: { code, message: status === 404 ? `no route for ${ctx.method} ${ctx.path}` : CODE_MESSAGE[code] } };
@@ -57,7 +60,7 @@ export function errorRenderer(logger: Logger, metrics: GatewayMetrics): Middlewa
       const status = typeof given === 'number' && given >= 400 && given <= 599 ? given : 500;
       // 4xx messages are for the client; 5xx ones only when the error says so (a 503 that means "retry").
       const expose = error.syscall === undefined && (status < 500 ? error.expose !== false : error.expose === true);
-      const code = isErrorCode(error.code) ? error.code : (CODE_BY_STATUS[status] ?? 'INTERNAL');
+      const code = isErrorCode(error.code) ? error.code : (CODE_BY_STATUS.get(status) ?? 'INTERNAL');
       if (status >= 500) {
         if (!expose) metrics.internalErrors.inc({ source: 'http' });
         logger.error({ err: caught, path: ctx.path }, 'request failed');

@@ -86,3 +86,21 @@ export function listeningUrl(line: string): string {
   const { url } = JSON.parse(line) as { url: string };
   return url;
 }
+
+/** The preload that lets a test move a gateway process's clock (see `advanceClock`). */
+export const CLOCK_OFFSET_PRELOAD = fileURLToPath(new URL('./clock-offset.ts', import.meta.url));
+
+/** Moves the clock of a gateway spawned with CLOCK_OFFSET_PRELOAD and `ipc`; resolves once it has. */
+export async function advanceClock(gateway: GatewayProcess, seconds: number): Promise<void> {
+  const acknowledged = new Promise<void>((resolve) => {
+    const onMessage = (message: unknown) => {
+      if (typeof message === 'object' && message !== null && 'clockAdvancedSeconds' in message) {
+        gateway.child.off('message', onMessage);
+        resolve();
+      }
+    };
+    gateway.child.on('message', onMessage);
+  });
+  gateway.child.send({ advanceClockSeconds: seconds });
+  await acknowledged;
+}

@@ -15,7 +15,7 @@ import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createHash, randomBytes } from 'node:crypto';
 import { signAccessToken, type TokenSubject } from '../../../gateway/src/auth/tokens.ts';
-import { listeningUrl, spawnGateway, type GatewayProcess } from '../../../gateway/test/support/process.ts';
+import { advanceClock, CLOCK_OFFSET_PRELOAD, listeningUrl, spawnGateway, type GatewayProcess } from '../../../gateway/test/support/process.ts';
 import { freePort, waitForPort } from '../../../gateway/test/support/ports.ts';
 import { renderGatewayConf } from './render.ts';
 import { NGINX, NOBODY, prepareNginxRunDir } from './run-dir.ts';
@@ -59,6 +59,8 @@ export interface Stack {
   /** Every token minted for this run, to check that no log holds one. */
   readonly tokens: readonly string[];
   token(subject: TokenSubject, expiresInSeconds?: number): string;
+  /** Moves both gateways' clocks ahead (token checks and expiry), so a token expires without a race. */
+  advanceGatewayClocks(seconds: number): Promise<void>;
   accessLog(): string;
   errorLog(): string;
   /** A raw request to nginx: the path is sent exactly as given (no client-side normalisation). */
@@ -172,7 +174,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   // Two gateways, on the "internal network" (loopback, free ports).
   for (let i = 0; i < 2; i++) {
     // As in docker-compose.yml: behind one proxy, whose X-Forwarded-For entry is the client.
-    const process = spawnGateway({ JWT_SECRET: secret, WS_ALLOWED_ORIGINS: origin, TRUST_PROXY_HOPS: '1', ...options.gatewayEnv });
+    const process = spawnGateway(
+      { JWT_SECRET: secret, WS_ALLOWED_ORIGINS: origin, TRUST_PROXY_HOPS: '1', ...options.gatewayEnv },
+      undefined,
+      { preload: [CLOCK_OFFSET_PRELOAD], ipc: true },
+    );
     gateways.push({ process, url: '', port: 0 });
   }
   for (const [i, gateway] of gateways.entries()) {
@@ -259,6 +265,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       const token = signAccessToken(secret, subject, { expiresInSeconds });
       tokens.push(token);
       return token;
+    },
+    advanceGatewayClocks: async (seconds) => {
+      await Promise.all(gateways.map((gateway) => advanceClock(gateway.process, seconds)));
     },
     accessLog,
     errorLog,
