@@ -39,7 +39,8 @@ class PreviousBroadcaster {
     if (!members) return 0;
     const frame = Buffer.from(JSON.stringify(event));
     let delivered = 0;
-    for (const socket of members) {
+    // The registry holds the gateway's ClientSockets; in this tool they are all `ws` sockets.
+    for (const socket of members as ReadonlySet<GatewaySocket>) {
       if (socket.readyState !== WebSocket.OPEN) continue;
       if (socket.bufferedAmount + frame.length > MAX_BUFFERED) continue;
       socket.send(frame, { binary: false });
