@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import jwt from 'jsonwebtoken';
 import { connect, refusedHandshake } from './support/client.ts';
-import { ALICE, startTestGateway, type TestGateway } from './support/gateway.ts';
+import { ALICE, startDemoGateway, type TestGateway } from './support/gateway.ts';
 
 const check = (gateway: TestGateway, token?: string, scheme = 'Bearer') =>
   fetch(`${gateway.url}/ws`, { headers: token === undefined ? {} : { authorization: `${scheme} ${token}` } });
@@ -23,7 +23,7 @@ async function login(gateway: TestGateway): Promise<string> {
 describe('the handshake check (GET /ws without an upgrade)', () => {
   let gateway: TestGateway;
   before(async () => {
-    gateway = await startTestGateway({ demoUsers: true });
+    gateway = await startDemoGateway({ demoUsers: true });
   });
 
   it('answers 204 for a token the handshake accepts, without caching', async () => {
