@@ -62,7 +62,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { logger: givenLogger, bus: givenBus, extension: givenExtension, now = Date.now, ...overrides } = options;
   const config = defaultConfig(overrides);
   const logger = givenLogger ?? createLogger(config.logLevel);
-  const retention = { count: config.busRetentionCount, ageMs: config.busRetentionMs, bytes: config.busRetentionBytes };
+  const retention = {
+    count: config.busRetentionCount,
+    // A resume that needs more of one room than its limit fails with too-many: keeping more is waste.
+    roomCount: config.recoveryMaxEvents + 1,
+    ageMs: config.busRetentionMs,
+    bytes: config.busRetentionBytes,
+  };
   const bus =
     givenBus ??
     (config.redisUrl ? new RedisBus({ url: config.redisUrl, retention, logger }) : new InMemoryBus(retention));

@@ -44,10 +44,12 @@ export interface Bus {
   /** Accepts an event; resolves with its id once the bus holds it, or throws BusUnavailable. */
   publish(request: PublishRequest, options?: PublishOptions): Promise<string>;
   /**
-   * Every event after `since`, in order, at most `limit` of them. Fails when the bus no longer
-   * holds `since` itself (trimmed, or never issued here), since events after it may be gone too.
+   * The events of `rooms` after `since`, in id order, at most `limit` of them: a resume costs the
+   * client's own events, whatever the rest of the system published meanwhile. Fails with
+   * `too-many` past `limit`, and with `too-old` when `since` is older than the retention age, was
+   * never issued by this bus, or one of `rooms` has dropped events that came after it.
    */
-  replay(since: string, limit: number): Promise<ReplayResult>;
+  replay(since: string, rooms: Iterable<Room>, limit: number): Promise<ReplayResult>;
   /**
    * How far live delivery has got: the id of the last event handed to the sink or, before the
    * first, the id delivery started after. Every event up to it has been delivered or predates the
@@ -58,8 +60,16 @@ export interface Bus {
 }
 
 export interface Retention {
-  /** Events kept at most (approximately, for Redis). */
+  /**
+   * Length of the shared log: how far behind a gateway's reader may fall (Redis, approximately) or
+   * how many events are kept at all (in-memory).
+   */
   readonly count: number;
+  /**
+   * Each room's history keeps its newest `roomCount` events, exactly. A resume never needs more
+   * than its limit + 1 of one room (more is `too-many`), so the gateway sets RECOVERY_MAX_EVENTS + 1.
+   */
+  readonly roomCount: number;
   /** Events older than this are dropped. */
   readonly ageMs: number;
   /** Bytes of event payloads kept at most (the in-memory bus; Redis has its own memory limits). */

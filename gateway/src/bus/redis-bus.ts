@@ -5,9 +5,10 @@
  * Redis for a while continue from the last id it read, so its sockets miss nothing.
  * See docs/architecture.md for why one stream, and its limits.
  */
+import { createHash } from 'node:crypto';
 import type { RedisClientType } from 'redis';
 import { createRedisClient } from '../redis/client.ts';
-import { compareEventIds, isRoom, type PublishRequest, type RoomEvent } from '@payments-system/protocol';
+import { compareEventIds, isRoom, type PublishRequest, type Room, type RoomEvent } from '@payments-system/protocol';
 import type { Logger } from '../logger.ts';
 import {
   BusUnavailable,
@@ -19,6 +20,7 @@ import {
   type Retention,
   type StoredEvent,
 } from './bus.ts';
+import { mergeById, msOf } from './event-order.ts';
 
 export interface RedisBusOptions {
   readonly url: string;
@@ -37,20 +39,82 @@ interface StreamEntry {
 const BATCH = 500;
 
 /**
- * XADD unless the idempotency key was seen, atomically (one script). The key remembers the id
- * for the retention age: a retry within it gets the first id back and appends nothing.
- * KEYS: stream, key. ARGV: MAXLEN threshold, room, event body, key lifetime in ms.
+ * Appends one event, atomically: to the shared stream (which issues its id and feeds every
+ * gateway's reader) and, under the same id, to its room's history (what a resume reads). Skipped
+ * when the idempotency key was seen: the key remembers the first id for the retention age.
+ * KEYS: stream, room history, origin, [idempotency key].
+ * ARGV: stream MAXLEN (approximate), room MAXLEN (exact: its replayable events + 1), room, event body,
+ * retention age in ms.
  */
-const IDEMPOTENT_XADD = `
-local seen = redis.call('GET', KEYS[2])
-if seen then return seen end
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'room', ARGV[2], 'event', ARGV[3])
-redis.call('SET', KEYS[2], id, 'PX', ARGV[4])
+const APPEND = `
+if KEYS[4] then
+  local seen = redis.call('GET', KEYS[4])
+  if seen then return seen end
+end
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'room', ARGV[3], 'event', ARGV[4])
+local appended = redis.pcall('XADD', KEYS[2], 'MAXLEN', ARGV[2], id, 'event', ARGV[4])
+if type(appended) == 'table' and appended.err then
+  -- The room's history runs ahead of the stream (the stream was lost or reset without it): start
+  -- it again, and make every earlier position too-old.
+  redis.call('DEL', KEYS[2])
+  redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[2], id, 'event', ARGV[4])
+  redis.call('SET', KEYS[3], id)
+end
+-- An idle room is forgotten once its newest event is past the age (a second later, for the clock's edge).
+redis.call('PEXPIRE', KEYS[2], ARGV[5] + 1000)
+redis.call('SET', KEYS[3], id, 'NX')
+if KEYS[4] then redis.call('SET', KEYS[4], id, 'PX', ARGV[5]) end
 return id
 `;
 
+/**
+ * What a resume needs, read in one step on Redis's clock: the time, the stream's first id ever
+ * (origin), newest and oldest kept ids, whether `since` is one of its ids, and per room the newest
+ * id it no longer replays and up to ARGV[2] of its events after `since`.
+ * KEYS: stream, origin, room histories. ARGV: since, entries to read per room.
+ */
+const READ_ROOMS = `#!lua flags=no-writes
+local function field(info, name)
+  for i = 1, #info, 2 do if info[i] == name then return info[i + 1] end end
+end
+local time = redis.call('TIME')
+local reply = { tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000), redis.call('GET', KEYS[2]), false, false, 0, {} }
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  local info = redis.call('XINFO', 'STREAM', KEYS[1])
+  reply[3] = field(info, 'last-generated-id')
+  local first = field(info, 'first-entry')
+  if first then reply[4] = first[1] end
+  reply[5] = #redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
+end
+for i = 3, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    -- A history that was ever trimmed keeps one event more than it replays: its oldest stands for
+    -- the newest one dropped (Redis 7.0 does not record trims in max-deleted-entry-id).
+    local info = redis.call('XINFO', 'STREAM', KEYS[i])
+    local mark = '0-0'
+    if field(info, 'entries-added') > field(info, 'length') then mark = field(info, 'first-entry')[1] end
+    reply[6][i - 2] = { mark, redis.call('XRANGE', KEYS[i], '(' .. ARGV[1], '+', 'COUNT', ARGV[2]) }
+  else
+    reply[6][i - 2] = { '0-0', {} }
+  end
+end
+return reply
+`;
+
+type RawEntry = [id: string, fields: string[]];
+type ReadRoomsReply = [
+  nowMs: number,
+  origin: string | null,
+  lastId: string | null,
+  firstId: string | null,
+  sinceKept: number,
+  rooms: Array<[dropped: string, entries: RawEntry[]]>,
+];
+
 export class RedisBus implements Bus {
   private readonly stream: string;
+  /** The stream's first id ever: positions before it belong to a stream that was lost. */
+  private readonly originKey: string;
   private readonly writer: RedisClientType;
   private readonly reader: RedisClientType;
   private lastId = '0-0';
@@ -60,6 +124,7 @@ export class RedisBus implements Bus {
 
   constructor(private readonly options: RedisBusOptions) {
     this.stream = options.stream ?? 'realtime:events';
+    this.originKey = `${this.stream}:origin`;
     // Publishing fails fast while Redis is away (the API answers 503 and the publisher retries)
     // rather than queueing events in this process where a crash would lose them.
     this.writer = createRedisClient(options.url, { failFast: true });
@@ -83,48 +148,48 @@ export class RedisBus implements Bus {
   async publish(request: PublishRequest, options: PublishOptions = {}): Promise<string> {
     const { room, ...rest } = request;
     const body = JSON.stringify({ ...rest, timestamp: new Date().toISOString() });
+    const { count, roomCount, ageMs } = this.options.retention;
+    const keys = [this.stream, this.roomKey(room), this.originKey];
+    if (options.idempotencyKey !== undefined) keys.push(`${this.stream}:idempotency:${options.idempotencyKey}`);
     try {
-      if (options.idempotencyKey !== undefined) {
-        const { count, ageMs } = this.options.retention;
-        return String(
-          await this.writer.eval(IDEMPOTENT_XADD, {
-            keys: [this.stream, `${this.stream}:idempotency:${options.idempotencyKey}`],
-            arguments: [String(count), room, body, String(ageMs)],
-          }),
-        );
-      }
-      return await this.writer.xAdd(
-        this.stream,
-        '*',
-        { room, event: body },
-        { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: this.options.retention.count } },
-      );
+      return String(await runScript(this.writer, APPEND, keys, [String(count), String(roomCount + 1), room, body, String(ageMs)]));
     } catch (error) {
       throw new BusUnavailable(`redis unavailable: ${(error as Error).message}`);
     }
   }
 
-  async replay(since: string, limit: number): Promise<ReplayResult> {
-    const { count, ageMs } = this.options.retention;
-    // Trimming with `~` is approximate (Redis drops whole stream nodes, ~100 entries each, and the
-    // age trim runs on a timer), so the stream may still hold events past the retention. Replay
-    // applies the retention exactly, as the in-memory bus does: the outcome of a resume does not
-    // depend on when Redis last trimmed. The age is read from the id (Redis's clock) against ours.
-    if (Number(since.slice(0, since.indexOf('-'))) < Date.now() - ageMs) return { ok: false, reason: 'too-old' };
+  async replay(since: string, rooms: Iterable<Room>, limit: number): Promise<ReplayResult> {
+    const wanted = [...new Set(rooms)];
+    let reply: ReadRoomsReply;
     try {
-      // The stream is trimmed from its head only: if `since` is still there, so is all that follows.
-      const anchor = (await this.writer.xRange(this.stream, since, since)) as StreamEntry[] | null;
-      if (!anchor || anchor.length === 0) return { ok: false, reason: 'too-old' };
-      // `since` is among the newest `count` events when at most count - 1 follow it.
-      const entries = ((await this.writer.xRange(this.stream, `(${since}`, '+', { COUNT: Math.min(limit, count - 1) + 1 })) ??
-        []) as StreamEntry[];
-      if (entries.length > count - 1) return { ok: false, reason: 'too-old' };
-      if (entries.length > limit) return { ok: false, reason: 'too-many' };
-      return { ok: true, events: entries.flatMap((entry) => this.decode(entry) ?? []) };
+      reply = (await runScript(this.writer, READ_ROOMS, [this.stream, this.originKey, ...wanted.map((room) => this.roomKey(room))], [
+        since,
+        String(limit + 1),
+      ])) as ReadRoomsReply;
     } catch (error) {
       this.options.logger.warn({ err: (error as Error).message }, 'replay failed');
       return { ok: false, reason: 'unavailable' };
     }
+    const [nowMs, origin, lastId, firstId, sinceKept, histories] = reply;
+    // The age is read from the id against Redis's own clock, which also issued the id.
+    if (msOf(since) < nowMs - this.options.retention.ageMs) return { ok: false, reason: 'too-old' };
+    // Issued by this stream: not before its first id ever, not after its newest, and one of its
+    // ids while the stream still holds that stretch (it is trimmed from its head only).
+    if (origin === null || lastId === null || compareEventIds(since, origin) < 0 || compareEventIds(since, lastId) > 0) {
+      return { ok: false, reason: 'too-old' };
+    }
+    if (firstId !== null && compareEventIds(since, firstId) >= 0 && sinceKept === 0) return { ok: false, reason: 'too-old' };
+    let total = 0;
+    for (const [, entries] of histories) {
+      total += entries.length;
+      if (total > limit) return { ok: false, reason: 'too-many' };
+    }
+    // A room that dropped an event after `since` (its bound, or another gateway's smaller one) cannot replay it.
+    if (histories.some(([dropped]) => compareEventIds(dropped, since) > 0)) return { ok: false, reason: 'too-old' };
+    const decoded = histories.map(([, entries], index) =>
+      entries.flatMap(([id, fields]) => this.decode(id, wanted[index] as Room, fieldOf(fields, 'event')) ?? []),
+    );
+    return { ok: true, events: mergeById(decoded, (stored) => stored.event.id as string) };
   }
 
   position(): string {
@@ -150,7 +215,7 @@ export class RedisBus implements Bus {
           // Never deliver an id twice or out of order, whatever the read returns after a reconnect.
           if (compareEventIds(entry.id, this.lastId) <= 0) continue;
           this.lastId = entry.id;
-          const stored = this.decode(entry);
+          const stored = this.decode(entry.id, entry.message['room'], entry.message['event']);
           if (stored) sink(stored.room, stored.event);
         }
       } catch (error) {
@@ -161,21 +226,46 @@ export class RedisBus implements Bus {
     }
   }
 
-  private decode(entry: StreamEntry): StoredEvent | undefined {
-    const room = entry.message['room'];
-    const body = entry.message['event'];
-    if (!isRoom(room) || body === undefined) return undefined;
+  private decode(id: string, room: string | undefined, body: string | undefined): StoredEvent | undefined {
     try {
+      if (!isRoom(room) || body === undefined) throw new Error('no room or event');
       const { correlationId, timestamp, ...request } = JSON.parse(body) as PublishRequest & { timestamp: string };
-      return { room, event: toRoomEvent({ ...request, room, ...(correlationId && { correlationId }) } as PublishRequest, entry.id, timestamp) as RoomEvent };
+      return { room, event: toRoomEvent({ ...request, room, ...(correlationId && { correlationId }) } as PublishRequest, id, timestamp) as RoomEvent };
     } catch {
-      this.options.logger.warn({ id: entry.id }, 'undecodable stream entry skipped');
+      this.options.logger.warn({ id }, 'undecodable stream entry skipped');
       return undefined;
     }
+  }
+
+  private roomKey(room: Room): string {
+    return `${this.stream}:room:${room}`;
   }
 
   private async trimByAge(): Promise<void> {
     const minId = `${Date.now() - this.options.retention.ageMs}-0`;
     await this.writer.xTrim(this.stream, 'MINID', minId, { strategyModifier: '~' }).catch(() => undefined);
   }
+}
+
+function fieldOf(fields: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+  return undefined;
+}
+
+/** EVALSHA, loading the script with EVAL the first time (or after Redis lost its script cache). */
+async function runScript(client: RedisClientType, script: string, keys: string[], args: string[]): Promise<unknown> {
+  const sha = sha1Of(script);
+  try {
+    return await client.evalSha(sha, { keys, arguments: args });
+  } catch (error) {
+    if (!(error as Error).message?.startsWith('NOSCRIPT')) throw error;
+    return client.eval(script, { keys, arguments: args });
+  }
+}
+
+const sha1s = new Map<string, string>();
+function sha1Of(script: string): string {
+  let sha = sha1s.get(script);
+  if (sha === undefined) sha1s.set(script, (sha = createHash('sha1').update(script).digest('hex')));
+  return sha;
 }

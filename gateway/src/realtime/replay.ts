@@ -19,7 +19,8 @@
  */
 import { compareEventIds, type Room, type RoomEvent, type ServerMessageType, type ServerPayloads } from '@payments-system/protocol';
 import { WebSocket } from 'ws';
-import type { Bus, ReplayResult } from '../bus/bus.ts';
+import type { Bus, ReplayResult, StoredEvent } from '../bus/bus.ts';
+import { mergeById } from '../bus/event-order.ts';
 import type { Connection, FrameSink } from './connection.ts';
 import { rawSocket, textFrame } from './frame.ts';
 import type { Outbound } from './outbound.ts';
@@ -122,7 +123,7 @@ export class Replays {
       this.rooms.leaveAll(connection);
       this.active.set(connection, state);
     }
-    state.result = await this.bus.replay(since, this.maxEvents);
+    state.result = await this.read(state);
     if (this.active.get(connection) !== state) return; // closed meanwhile
     const last = state.result.ok ? state.result.events.at(-1)?.event.id : undefined;
     // The bus's own position, not only the last event observed here: a gateway that started after
@@ -131,6 +132,25 @@ export class Replays {
     const live = this.livePosition();
     if (last !== undefined && compareEventIds(live, last) < 0) state.until = last;
     else this.write(connection, state);
+  }
+
+  /**
+   * The socket's rooms' events after `since`. A room subscribed while the bus was being read is
+   * read too, so that the replay covers every room the socket rejoins.
+   */
+  private async read(state: ReplayState): Promise<ReplayResult> {
+    const read = new Set<Room>();
+    const found: (readonly StoredEvent[])[] = [];
+    let count = 0;
+    do {
+      const rooms = [...state.rooms].filter((room) => !read.has(room));
+      for (const room of rooms) read.add(room);
+      const result = await this.bus.replay(state.since, rooms, this.maxEvents - count);
+      if (!result.ok) return result;
+      found.push(result.events);
+      count += result.events.length;
+    } while ([...state.rooms].some((room) => !read.has(room)));
+    return { ok: true, events: mergeById(found, (stored) => stored.event.id as string) };
   }
 
   /** Called for every event the bus delivers live, after the live delivery. */

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createClient } from 'redis';
-import { compareEventIds, type PublishRequest } from '@payments-system/protocol';
+import { compareEventIds, type PublishRequest, type Room } from '@payments-system/protocol';
 import { BusUnavailable, type Bus, type Retention, type StoredEvent } from '../../src/bus/bus.ts';
 import { InMemoryBus } from '../../src/bus/in-memory-bus.ts';
 import { RedisBus } from '../../src/bus/redis-bus.ts';
@@ -28,7 +28,8 @@ interface Implementation {
   open(retention?: Partial<Retention>, stream?: string): Promise<Subject>;
 }
 
-const DEFAULT_RETENTION: Retention = { count: 10_000, ageMs: 60_000 };
+const DEFAULT_RETENTION: Retention = { count: 10_000, roomCount: 1001, ageMs: 60_000 };
+const ALICE: readonly Room[] = ['user:alice'];
 const logger = createLogger('silent');
 
 function payment(sequence: number, room: PublishRequest['room'] = 'user:alice'): PublishRequest {
@@ -148,14 +149,14 @@ for (const implementation of [inMemory, redisImplementation]) {
     it('replays only the events after `since`, in order, with their rooms; nothing after the newest id', async () => {
       const subject = await implementation.open();
       const published = await publishAll(subject.bus, 0, 20);
-      const replay = await subject.bus.replay(published[11]!, 1000);
+      const replay = await subject.bus.replay(published[11]!, ALICE, 1000);
       assert.ok(replay.ok, `replay failed: ${JSON.stringify(replay)}`);
       assert.deepEqual(ids(replay.events), published.slice(12));
       assert.deepEqual(
         replay.events.map(({ room, event }) => [room, event.correlationId]),
         published.slice(12).map((_, i) => ['user:alice', `seq-${12 + i}`]),
       );
-      const latest = await subject.bus.replay(published.at(-1)!, 1000);
+      const latest = await subject.bus.replay(published.at(-1)!, ALICE, 1000);
       assert.deepEqual(latest, { ok: true, events: [] });
     });
 
@@ -164,20 +165,43 @@ for (const implementation of [inMemory, redisImplementation]) {
       const published = await publishAll(subject.bus, 0, 3);
       const [ms, seq] = published[1]!.split('-').map(Number) as [number, number];
       for (const since of ['1-0', `${ms}-${seq + 1000}`, `${ms + 3_600_000}-0`]) {
-        assert.deepEqual(await subject.bus.replay(since, 1000), { ok: false, reason: 'too-old' }, since);
+        assert.deepEqual(await subject.bus.replay(since, ALICE, 1000), { ok: false, reason: 'too-old' }, since);
       }
     });
 
-    it('keeps the newest `count` events: an id older than those is too-old, the oldest kept one still replays', async () => {
-      const subject = await implementation.open({ count: 10 });
-      const published = await publishAll(subject.bus, 0, 250);
-      // Kept: published[240..249]. Resuming after the oldest kept event needs only kept events.
-      const oldestKept = await subject.bus.replay(published[240]!, 1000);
-      assert.ok(oldestKept.ok, `replay after the oldest kept event failed: ${JSON.stringify(oldestKept)}`);
-      assert.deepEqual(ids(oldestKept.events), published.slice(241));
-      for (const index of [0, 100, 239]) {
-        assert.deepEqual(await subject.bus.replay(published[index]!, 1000), { ok: false, reason: 'too-old' }, `since #${index}`);
+    it('reads only the rooms asked for, merged in id order: other rooms’ events are neither replayed nor counted', async () => {
+      const subject = await implementation.open();
+      const since = await subject.bus.publish(payment(0));
+      const rooms: Room[] = ['user:alice', 'broadcast', 'payment:pay_1'];
+      const mine: string[] = [];
+      // Two of every three events go to rooms the client is not in: far more than its limit.
+      for (let i = 1; i <= 90; i++) {
+        const room: Room = i % 3 === 0 ? rooms[(i / 3) % 3]! : `user:other${i}`;
+        const id = await subject.bus.publish(payment(i, room));
+        if (i % 3 === 0) mine.push(id);
       }
+      const replay = await subject.bus.replay(since, rooms, mine.length);
+      assert.ok(replay.ok, `replay failed: ${JSON.stringify(replay)}`);
+      assert.deepEqual(ids(replay.events), mine, 'the client’s 30 events, in id order across its rooms');
+      assert.deepEqual(new Set(replay.events.map(({ room }) => room)), new Set(rooms));
+      assert.deepEqual(await subject.bus.replay(since, rooms, mine.length - 1), { ok: false, reason: 'too-many' });
+      assert.deepEqual(await subject.bus.replay(since, ['user:nobody'], 1), { ok: true, events: [] }, 'a room with no events replays nothing');
+    });
+
+    it('keeps each room’s newest `roomCount` events: a position before one it dropped is too-old, other rooms still replay', async () => {
+      const subject = await implementation.open({ roomCount: 10 });
+      const published = await publishAll(subject.bus, 0, 250);
+      const bob = await subject.bus.publish(payment(250, 'user:bob'));
+      // Alice's room kept published[240..249]. Resuming after the newest one it dropped needs only kept events.
+      const oldestKept = await subject.bus.replay(published[239]!, ALICE, 1000);
+      assert.ok(oldestKept.ok, `replay after the newest dropped event failed: ${JSON.stringify(oldestKept)}`);
+      assert.deepEqual(ids(oldestKept.events), published.slice(240));
+      for (const index of [0, 100, 238]) {
+        assert.deepEqual(await subject.bus.replay(published[index]!, ALICE, 1000), { ok: false, reason: 'too-old' }, `since #${index}`);
+      }
+      const other = await subject.bus.replay(published[0]!, ['user:bob'], 1000);
+      assert.ok(other.ok, 'a room that dropped nothing replays from far back');
+      assert.deepEqual(ids(other.events), [bob]);
     });
 
     it('drops events older than the age limit: a resume from one is too-old', async () => {
@@ -185,9 +209,9 @@ for (const implementation of [inMemory, redisImplementation]) {
       const old = await publishAll(subject.bus, 0, 3);
       await sleep(600);
       const fresh = await publishAll(subject.bus, 3, 3);
-      assert.deepEqual(await subject.bus.replay(old[0]!, 1000), { ok: false, reason: 'too-old' });
-      assert.deepEqual(await subject.bus.replay(old[2]!, 1000), { ok: false, reason: 'too-old' });
-      const recent = await subject.bus.replay(fresh[0]!, 1000);
+      assert.deepEqual(await subject.bus.replay(old[0]!, ALICE, 1000), { ok: false, reason: 'too-old' });
+      assert.deepEqual(await subject.bus.replay(old[2]!, ALICE, 1000), { ok: false, reason: 'too-old' });
+      const recent = await subject.bus.replay(fresh[0]!, ALICE, 1000);
       assert.ok(recent.ok);
       assert.deepEqual(ids(recent.events), fresh.slice(1));
     });
@@ -213,20 +237,67 @@ for (const implementation of [inMemory, redisImplementation]) {
       assert.equal(subject.bus.position(), published.at(-1));
     });
 
-    it('answers too-many when more than `limit` events were missed, and replays exactly `limit`', async () => {
+    it('answers too-many when more than `limit` events of the rooms were missed, and replays exactly `limit`', async () => {
       const subject = await implementation.open();
       const published = await publishAll(subject.bus, 0, 12);
-      assert.deepEqual(await subject.bus.replay(published[0]!, 10), { ok: false, reason: 'too-many' });
-      const exact = await subject.bus.replay(published[1]!, 10);
+      assert.deepEqual(await subject.bus.replay(published[0]!, ALICE, 10), { ok: false, reason: 'too-many' });
+      const exact = await subject.bus.replay(published[1]!, ALICE, 10);
       assert.ok(exact.ok);
       assert.equal(exact.events.length, 10);
+      assert.deepEqual(await subject.bus.replay(published[0]!, ['broadcast', 'user:alice'], 10), { ok: false, reason: 'too-many' });
     });
   });
 }
 
 // ---------------------------------------------------------------- Redis only
 
+describe('InMemoryBus (its log bound)', () => {
+  it('a room whose events left the log answers too-old for positions before them; rooms that lost nothing still replay', async () => {
+    const subject = await inMemory.open({ count: 20 });
+    const since = await subject.bus.publish(payment(0, 'user:bob'));
+    const alice = await publishAll(subject.bus, 1, 5);
+    // 30 events to strangers push alice's (and the position itself) out of the 20-event log.
+    for (let i = 0; i < 30; i++) await subject.bus.publish(payment(100 + i, `user:stranger${i}`));
+    const bob = await subject.bus.publish(payment(200, 'user:bob'));
+    assert.deepEqual(await subject.bus.replay(since, ['user:alice', 'user:bob'], 100), { ok: false, reason: 'too-old' });
+    assert.deepEqual(await subject.bus.replay(alice[4]!, ['user:alice'], 100), { ok: true, events: [] }, 'nothing of alice’s after her last one');
+    const quiet = await subject.bus.replay(since, ['user:bob'], 100);
+    assert.ok(quiet.ok, JSON.stringify(quiet));
+    assert.deepEqual(ids(quiet.events), [bob]);
+  });
+});
+
 describe('RedisBus (a networked bus)', () => {
+  it('a room history that another publisher bounded tighter answers too-old instead of a replay with a hole', async () => {
+    const stream = `test:events:bounds:${++streams}`;
+    const tight = await redisImplementation.open({ roomCount: 3 }, stream);
+    const wide = await redisImplementation.open({ roomCount: 1001 }, stream);
+    const published = await publishAll(tight.bus, 0, 10);
+    // Its own bound would keep all ten; the history holds only the newest three.
+    assert.deepEqual(await wide.bus.replay(published[2]!, ALICE, 1000), { ok: false, reason: 'too-old' });
+    const kept = await wide.bus.replay(published[6]!, ALICE, 1000);
+    assert.ok(kept.ok, JSON.stringify(kept));
+    assert.deepEqual(ids(kept.events), published.slice(7));
+  });
+
+  it('keeps each event in the stream and in its room’s history, which expires once idle past the age', async () => {
+    const stream = `test:events:keys:${++streams}`;
+    const subject = await redisImplementation.open({ ageMs: 30_000 }, stream);
+    const id = await subject.bus.publish(payment(1, 'payment:pay_7'));
+    const admin = createClient({ url: redis.url });
+    await admin.connect();
+    try {
+      const [history] = (await admin.xRange(`${stream}:room:payment:pay_7`, '-', '+')) as Array<{ id: string; message: Record<string, string> }>;
+      assert.equal(history?.id, id, 'the same id in the room’s history');
+      assert.deepEqual(JSON.parse(history.message['event']!).payload, payment(1).payload);
+      const ttl = await admin.pTTL(`${stream}:room:payment:pay_7`);
+      assert.ok(ttl > 29_000 && ttl <= 31_000, `room history expires with the age (+1 s): ${ttl} ms`);
+      assert.equal(await admin.xLen(stream), 1);
+    } finally {
+      await admin.close();
+    }
+  });
+
   it('every bus on the stream delivers every event, in the same order, whoever published it', async () => {
     const stream = `test:events:shared:${++streams}`;
     const a = await redisImplementation.open({}, stream);
@@ -251,7 +322,7 @@ describe('RedisBus (a networked bus)', () => {
     await until(() => late.delivered.length >= 3, 'late bus deliveries');
     await sleep(30);
     assert.deepEqual(ids(late.delivered), afterwards);
-    const replay = await late.bus.replay(before[0]!, 100);
+    const replay = await late.bus.replay(before[0]!, ALICE, 100);
     assert.ok(replay.ok);
     assert.deepEqual(ids(replay.events), [...before.slice(1), ...afterwards]);
   });
@@ -321,7 +392,7 @@ describe('RedisBus (a networked bus)', () => {
     }
     await until(() => delivered.length === 6, 'deliveries after the data loss', 8000);
     assert.deepEqual(ids(delivered), [...before, ...afterwards]);
-    assert.deepEqual(await bus.replay(before[2]!, 100), { ok: false, reason: 'too-old' }, 'the client reloads instead');
+    assert.deepEqual(await bus.replay(before[2]!, ALICE, 100), { ok: false, reason: 'too-old' }, 'the client reloads instead');
   });
 
   it('while Redis is down: publish throws BusUnavailable, replay answers unavailable; it recovers on its own and loses nothing accepted', async () => {
@@ -344,7 +415,7 @@ describe('RedisBus (a networked bus)', () => {
       // Fails fast, not queued in the process: a queued publish could only settle once Redis is back.
       await assert.rejects(subject.bus.publish(payment(98)), BusUnavailable);
       assert.equal(redis.running, false, 'refused while Redis was still down');
-      assert.deepEqual(await subject.bus.replay(before[0]!, 100), { ok: false, reason: 'unavailable' });
+      assert.deepEqual(await subject.bus.replay(before[0]!, ALICE, 100), { ok: false, reason: 'unavailable' });
     } finally {
       await redis.start();
     }
@@ -363,7 +434,7 @@ describe('RedisBus (a networked bus)', () => {
     await sleep(100);
     assert.deepEqual(ids(subject.delivered), [...before, ...afterwards], 'no duplicate, no gap, in order');
     // What was accepted before the outage is still there (Redis persisted it) and replays.
-    const replay = await subject.bus.replay(before[0]!, 100);
+    const replay = await subject.bus.replay(before[0]!, ALICE, 100);
     assert.ok(replay.ok, JSON.stringify(replay));
     assert.deepEqual(ids(replay.events), [...before.slice(1), ...afterwards]);
   });

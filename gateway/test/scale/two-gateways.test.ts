@@ -228,14 +228,17 @@ describe('resuming on a gateway that started after the missed events (a restarte
 });
 
 describe('recovery beyond the limits (two gateways on one Redis)', () => {
-  it('a resume from before the last `count` events is answered recovery:failed too-old; live events continue', async () => {
+  it('a resume from before what its room still holds is answered recovery:failed too-old; live events continue', async () => {
     const redis = await startRedis();
-    const [a, b] = await pair(redis, { busRetentionCount: 10 });
+    // A publishes with a smaller RECOVERY_MAX_EVENTS (as during a change of it), so alice's room keeps 3 events.
+    const jwtSecret = randomBytes(32).toString('hex');
+    const a = await startTestGateway({ jwtSecret, redisUrl: redis.url, recoveryMaxEvents: 3 });
+    const b = await startTestGateway({ jwtSecret, redisUrl: redis.url, recoveryMaxEvents: 100 });
     const first = await connect(a.wsUrl, a.token(ALICE));
     const since = await publishVia(a, update('user:alice', 1));
     assert.equal((await first.next('payment:updated')).id, since);
     await first.close();
-    for (let i = 0; i < 15; i++) await publishVia(b, update('user:alice', 2 + i));
+    for (let i = 0; i < 15; i++) await publishVia(a, update('user:alice', 2 + i));
     const second = recoveringClient({ name: 'alice@B', url: () => b.wsUrl, token: () => b.token(ALICE), resumeFrom: since });
     await second.start();
     await second.until(() => second.recoveryFailures.length === 1, 'recovery:failed');
@@ -256,14 +259,27 @@ describe('recovery beyond the limits (two gateways on one Redis)', () => {
     assert.deepEqual(reply.payload, { since, reason: 'too-old' });
   });
 
-  it('a resume that would replay more than RECOVERY_MAX_EVENTS is answered recovery:failed too-many', async () => {
+  it('RECOVERY_MAX_EVENTS counts the client’s own events: other users’ traffic never makes it reload', async () => {
     const redis = await startRedis();
     const [a, b] = await pair(redis, { recoveryMaxEvents: 5 });
     const since = await publishVia(a, update('user:alice', 1));
-    for (let i = 0; i < 8; i++) await publishVia(b, update('user:bob', 2 + i));
+    const missed: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const id = await publishVia(i % 2 ? a : b, update(i % 10 === 0 ? 'user:alice' : `user:other${i}`, 2 + i));
+      if (i % 10 === 0) missed.push(id);
+    }
     const client = await connect(b.wsUrl, b.token(ALICE));
-    const reply = await client.request({ type: 'resume', payload: { since } });
-    assert.deepEqual([reply.type, reply.payload], ['recovery:failed', { since, reason: 'too-many' }]);
+    client.send({ type: 'resume', payload: { since } });
+    const replayed: string[] = [];
+    for (let message = await client.next(); message.type !== 'resumed'; message = await client.next()) {
+      assert.notEqual(message.type, 'recovery:failed', JSON.stringify(message.payload));
+      if (message.id !== undefined) replayed.push(message.id);
+    }
+    assert.deepEqual(replayed, missed, 'her 4 events of 40, although 40 > RECOVERY_MAX_EVENTS');
+    for (let i = 0; i < 2; i++) await publishVia(a, update('user:alice', 100 + i));
+    const again = await connect(b.wsUrl, b.token(ALICE));
+    const tooMany = await again.request({ type: 'resume', payload: { since } });
+    assert.deepEqual([tooMany.type, tooMany.payload], ['recovery:failed', { since, reason: 'too-many' }], '6 of her own > 5');
   });
 
   it('while Redis is down: POST /api/events answers 503 with Retry-After; both gateways recover on their own', async () => {
