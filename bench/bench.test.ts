@@ -24,8 +24,11 @@ it('runs the whole benchmark with tiny N and writes the table, JSON and chart', 
   assert.match(run.stdout, /gateway ÷ bare ws/);
   const report = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as {
     summary: { figures: Record<string, Record<string, { median: number }>>; targets: unknown[] };
-    runs: Array<{ kind: string; connect: { failed: number }; throughput: Record<string, { lost: number }> }>;
+    runs: Array<{ kind: string; connect: { failed: number }; throughput?: Record<string, { lost: number }> }>;
   };
+  const connectRate = report.summary.figures['bare-jwt']!['connPerSec']!;
+  assert.ok(connectRate.median > 0, 'bare ws + JWT (the connection-rate baseline) opened sockets');
+  assert.match(run.stdout, /\| connection setup rate \| bare ws \+ JWT \| [0-9.]+ \| ≥ 0\.95 \|/, 'the re-based target is reported');
   for (const kind of ['gateway', 'bare', 'sio']) {
     const figures = report.summary.figures[kind]!;
     assert.ok(figures['connPerSec']!.median > 0, `${kind} opened sockets`);
@@ -35,9 +38,27 @@ it('runs the whole benchmark with tiny N and writes the table, JSON and chart', 
   }
   for (const run of report.runs) {
     assert.equal(run.connect.failed, 0, `${run.kind}: every socket opened`);
-    for (const [phase, r] of Object.entries(run.throughput)) assert.equal(r.lost, 0, `${run.kind} ${phase}: nothing lost`);
+    for (const [phase, r] of Object.entries(run.throughput ?? {})) assert.equal(r.lost, 0, `${run.kind} ${phase}: nothing lost`);
   }
   assert.match(readFileSync(join(out, 'chart.svg'), 'utf8'), /^<svg/);
+});
+
+it('kills a gateway under traffic and checks every client’s recovery (bench:recovery with tiny N)', { timeout: 90_000 }, () => {
+  const run = spawnSync(process.execPath, [fileURLToPath(new URL('./recovery.mjs', import.meta.url)), '--quick', '--out', out], {
+    encoding: 'utf8',
+    timeout: 85_000,
+  });
+  assert.equal(run.status, 0, `bench:recovery failed:\n${run.stderr}\n${run.stdout}`);
+  const { result } = JSON.parse(readFileSync(join(out, 'recovery-latest.json'), 'utf8')) as {
+    result: { clients: number; outcomes: Record<string, number>; lost: number; duplicated: number; outOfOrder: number; expectedDeliveries: number; delivered: number; liveMs: { max: number } };
+  };
+  assert.deepEqual(result.outcomes, { resumed: result.clients }, 'every client resumed on the surviving gateway');
+  assert.ok(result.expectedDeliveries > result.clients, `the clients had events to miss (${result.expectedDeliveries})`);
+  assert.deepEqual([result.lost, result.duplicated, result.outOfOrder], [0, 0, 0], 'nothing lost, duplicated or out of order');
+  assert.equal(result.delivered, result.expectedDeliveries);
+  assert.ok(Number.isFinite(result.liveMs.max), 'time until live measured');
+  assert.match(run.stdout, /Targets: 100 % resumed \(met\)/);
+  assert.match(readFileSync(join(out, 'recovery-chart.svg'), 'utf8'), /^<svg/);
 });
 
 it('profiles one operation: the publish request on the gateway and bare ws, CPU per request in each round', { timeout: 60_000 }, () => {

@@ -33,7 +33,7 @@ const { values: flags } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     repeats: { type: 'string' },
-    servers: { type: 'string', default: 'gateway,bare,sio' },
+    servers: { type: 'string', default: 'gateway,bare,bare-jwt,sio' },
     gateway: { type: 'string', default: 'bundle' }, // bundle (what the image runs) or source (tsx)
     connections: { type: 'string' }, // memory test N
     rate: { type: 'string' }, // connection-rate N (also the large room)
@@ -44,6 +44,7 @@ const { values: flags } = parseArgs({
     bursts: { type: 'string' },
     slices: { type: 'string' }, // each throughput phase alternates between the servers in this many slices
     'latency-seconds': { type: 'string' },
+    'connect-only': { type: 'boolean', default: false }, // only the connection-rate phase (2)
     hold: { type: 'boolean', default: false },
     'hold-only': { type: 'boolean', default: false },
     'hold-seconds': { type: 'string' },
@@ -68,8 +69,11 @@ const P = {
   concurrency: quick ? 8 : 64,
   holdSeconds: Number(flags['hold-seconds'] ?? 300),
   holdSockets: flags['hold-sockets'] ? Number(flags['hold-sockets']) : undefined,
+  connectOnly: flags['connect-only'],
 };
 const servers = flags.servers.split(',').filter(Boolean);
+/** Baselines measured in the connection phase only (the others' phases would repeat bare ws's). */
+const CONNECT_ONLY = new Set(['bare-jwt']);
 const secret = randomBytes(32).toString('hex');
 const publisherToken = adminToken(secret);
 const addresses = new SourceAddresses();
@@ -195,7 +199,7 @@ async function openSession(kind, repeat) {
   const publisher = new Publisher(server.url, kind === 'gateway' ? publisherToken : undefined);
   const session = { kind, server, pool, publisher, result: { kind, repeat, loadBefore: loadAverage() } };
   try {
-    if (kind === 'gateway') {
+    if (kind === 'gateway' || kind === 'bare-jwt') {
       // Every worker signs every token up front (cheap), so any share of indices can connect untimed by signing.
       await pool.all('tokens', { secret, from: 0, count: P.memoryN, vendorBelow: P.smallRoom });
     }
@@ -287,13 +291,19 @@ async function measurePublish({ kind, server, publisher, result }, repeat) {
  */
 async function runRepeat(repeat) {
   const order = servers.map((_, i) => servers[(i + repeat - 1) % servers.length]);
-  const sessions = [];
+  let sessions = [];
+  const closed = [];
   try {
     for (const kind of order) {
       log(`${LABELS[kind]}, run ${repeat}/${P.repeats}: start and warm up`);
       sessions.push(await openSession(kind, repeat));
     }
     for (const session of sessions) await measureConnect(session, repeat);
+    // The connection-only baselines are done: the rest runs without them.
+    for (const session of sessions.filter(({ kind }) => CONNECT_ONLY.has(kind) || P.connectOnly)) await closeSession(session);
+    const all = sessions;
+    sessions = sessions.filter(({ kind }) => !CONNECT_ONLY.has(kind) && !P.connectOnly);
+    closed.push(...all.filter((session) => !sessions.includes(session)));
     for (const session of sessions) await measureMemory(session, repeat);
     for (const session of sessions) await measurePublish(session, repeat);
 
@@ -335,7 +345,7 @@ async function runRepeat(repeat) {
     for (const session of sessions) await closeSession(session);
   }
   // In the order of --servers, whatever order they ran in.
-  return servers.map((kind) => sessions.find((s) => s.kind === kind).result);
+  return servers.map((kind) => [...sessions, ...closed].find((s) => s.kind === kind).result);
 }
 
 async function main() {

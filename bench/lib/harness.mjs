@@ -57,6 +57,8 @@ export function useGatewayEntry(entry) {
 const SERVERS = {
   gateway: { get args() { return gatewayEntry; }, label: 'gateway' },
   bare: { args: ['bench/servers/bare-ws.mjs'], label: 'bare ws' },
+  // The connection-rate baseline: bare ws that verifies the same token with the same library.
+  'bare-jwt': { args: ['bench/servers/bare-ws.mjs', '--verify-tokens'], label: 'bare ws + JWT' },
   sio: { args: ['bench/servers/socketio.mjs'], label: 'Socket.IO 4' },
 };
 export const LABELS = Object.fromEntries(Object.entries(SERVERS).map(([kind, { label }]) => [kind, label]));
@@ -135,7 +137,7 @@ export async function startServer(kind, { secret, env = {} } = {}) {
       return probe('stats');
     },
     async stop() {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
@@ -145,11 +147,11 @@ export async function startServer(kind, { secret, env = {} } = {}) {
   };
 }
 
-/** A pool of forked load-generator workers. */
-export async function startWorkers(count) {
+/** A pool of forked load-generator workers (`script`: another worker program, same IPC calls). */
+export async function startWorkers(count, { script = WORKER, execArgv } = {}) {
   const workers = await Promise.all(
     Array.from({ length: count }, async () => {
-      const child = fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const child = fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], ...(execArgv && { execArgv }) });
       let seq = 0;
       const pending = new Map();
       await new Promise((resolve, reject) => {

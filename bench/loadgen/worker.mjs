@@ -3,6 +3,7 @@
 // and keeps latency samples. Speaks three dialects with the same client:
 //   gateway: `['bearer', <JWT>]` subprotocols on /ws
 //   bare:    /ws?user=&role= (no auth)
+//   bare-jwt: like the gateway (bare ws verifying the token)
 //   sio:     Engine.IO v4 / Socket.IO v5 over a plain websocket (/socket.io/?EIO=4&transport=websocket)
 import WebSocket from 'ws';
 import jwt from 'jsonwebtoken';
@@ -52,7 +53,7 @@ function openOne({ kind, url, index, localAddress, role }) {
     const user = `u${index}`;
     let ws;
     const options = { localAddress, perMessageDeflate: false, handshakeTimeout: 30000 };
-    if (kind === 'gateway') ws = new WebSocket(`${url}/ws`, ['bearer', tokens[index]], options);
+    if (kind === 'gateway' || kind === 'bare-jwt') ws = new WebSocket(`${url}/ws`, ['bearer', tokens[index]], options);
     else if (kind === 'bare') ws = new WebSocket(`${url}/ws?user=${user}&role=${role}`, options);
     else ws = new WebSocket(`${url}/socket.io/?EIO=4&transport=websocket&user=${user}&role=${role}`, options);
     let settled = false;

@@ -3,9 +3,18 @@
 // does. A broadcast is serialized once and framed once (Sender.frame), and those bytes are
 // written to every open socket's TCP socket: one write per event per socket.
 // Configured by env PORT, HOST; prints a JSON `listening` line with the url.
+//
+// With `--verify-tokens` (the connection-rate baseline of `npm run bench`), it authenticates like
+// the gateway instead: the token from the `bearer` subprotocol, verified with jsonwebtoken (HS256,
+// JWT_SECRET as a KeyObject), 401 when invalid, and the rooms from its claims.
+import { createSecretKey } from 'node:crypto';
 import { createServer } from 'node:http';
+import jwt from 'jsonwebtoken';
 import { WebSocketServer, WebSocket, Sender } from 'ws';
 import { readJson, roomEvent } from '../lib/envelope.mjs';
+
+const verifyTokens = process.argv.includes('--verify-tokens');
+const key = verifyTokens ? createSecretKey(Buffer.from(process.env.JWT_SECRET ?? '', 'utf8')) : undefined;
 
 const rooms = new Map();
 let sequence = 0;
@@ -53,16 +62,34 @@ const server = createServer(async (req, res) => {
   res.writeHead(404).end();
 });
 
-const wss = new WebSocketServer({ noServer: true, clientTracking: false, perMessageDeflate: false });
+const wss = new WebSocketServer({
+  noServer: true,
+  clientTracking: false,
+  perMessageDeflate: false,
+  ...(verifyTokens && { handleProtocols: (protocols) => (protocols.has('bearer') ? 'bearer' : false) }),
+});
 function onClose() {
   for (const room of this.rooms) leave(this, room);
 }
 function onError() {}
 server.on('upgrade', (req, socket, head) => {
   socket.on('error', onError);
-  const url = new URL(req.url, 'http://bench.invalid');
-  const user = url.searchParams.get('user') ?? 'anon';
-  const role = url.searchParams.get('role') ?? 'CUSTOMER';
+  let user;
+  let role;
+  if (verifyTokens) {
+    // `Sec-WebSocket-Protocol: bearer, <token>`, as the gateway's clients send it.
+    const token = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim())[1];
+    try {
+      ({ userId: user, role } = jwt.verify(token, key, { algorithms: ['HS256'] }));
+    } catch {
+      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+  } else {
+    const url = new URL(req.url, 'http://bench.invalid');
+    user = url.searchParams.get('user') ?? 'anon';
+    role = url.searchParams.get('role') ?? 'CUSTOMER';
+  }
   wss.handleUpgrade(req, socket, head, (ws) => {
     ws.rooms = [`user:${user}`, `role:${role}`, 'broadcast'];
     for (const room of ws.rooms) join(ws, room);

@@ -10,6 +10,8 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export interface GatewayConfig {
   readonly port: number;
   readonly host: string;
+  /** Connections the kernel queues for accept (capped by net.core.somaxconn): a reconnect storm lands here. */
+  readonly listenBacklog: number;
   /** HS256 secret for access tokens. */
   readonly jwtSecret: string;
   readonly heartbeatIntervalMs: number;
@@ -80,6 +82,7 @@ const flag = z
 const envSchema = {
   PORT: ['port', integer(0, 65535).default(3000)],
   HOST: ['host', z.string().min(1).default('0.0.0.0')],
+  LISTEN_BACKLOG: ['listenBacklog', integer(1, 65_535).default(4096)],
   JWT_SECRET: [
     'jwtSecret',
     z

@@ -9,6 +9,7 @@ describe('loadConfig', () => {
     assert.deepEqual(loadConfig({ JWT_SECRET: secret }), {
       port: 3000,
       host: '0.0.0.0',
+      listenBacklog: 4096,
       jwtSecret: secret,
       heartbeatIntervalMs: 30_000,
       heartbeatTimeoutMs: 10_000,
