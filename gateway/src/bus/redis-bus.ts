@@ -38,27 +38,62 @@ interface StreamEntry {
 
 const BATCH = 500;
 
+/** Event ids compared in Lua as digit strings (a client's `since` may exceed a double's precision). */
+const COMPARE_IDS = `
+local function compareDigits(a, b)
+  a = (string.gsub(a, '^0+', ''))
+  b = (string.gsub(b, '^0+', ''))
+  if #a ~= #b then return #a < #b and -1 or 1 end
+  if a == b then return 0 end
+  return a < b and -1 or 1
+end
+local function compareIds(a, b)
+  local da, db = string.find(a, '-', 1, true), string.find(b, '-', 1, true)
+  local order = compareDigits(string.sub(a, 1, da - 1), string.sub(b, 1, db - 1))
+  if order ~= 0 then return order end
+  return compareDigits(string.sub(a, da + 1), string.sub(b, db + 1))
+end
+local function idOf(item)
+  local space = string.find(item, ' ', 1, true)
+  return space and string.sub(item, 1, space - 1) or item, space ~= nil
+end
+`;
+
 /**
  * Appends one event, atomically: to the shared stream (which issues its id and feeds every
  * gateway's reader) and, under the same id, to its room's history (what a resume reads). Skipped
  * when the idempotency key was seen: the key remembers the first id for the retention age.
+ *
+ * A room's history is a list of '<id> <event>', oldest first, of at most ARGV[2] events. Once it
+ * has dropped one, its head is '<id>' alone: the newest event it dropped, before which it cannot
+ * replay. (A list costs ~300 bytes a room; a stream per room, ~4 KB: Redis preallocates its node.)
  * KEYS: stream, room history, origin, [idempotency key].
- * ARGV: stream MAXLEN (approximate), room MAXLEN (exact: its replayable events + 1), room, event body,
- * retention age in ms.
+ * ARGV: stream MAXLEN (approximate), events a room keeps, room, event body, retention age in ms.
  */
-const APPEND = `
+const APPEND = `${COMPARE_IDS}
 if KEYS[4] then
   local seen = redis.call('GET', KEYS[4])
   if seen then return seen end
 end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'room', ARGV[3], 'event', ARGV[4])
-local appended = redis.pcall('XADD', KEYS[2], 'MAXLEN', ARGV[2], id, 'event', ARGV[4])
-if type(appended) == 'table' and appended.err then
+local newest = redis.call('LINDEX', KEYS[2], -1)
+if newest and compareIds(idOf(newest), id) >= 0 then
   -- The room's history runs ahead of the stream (the stream was lost or reset without it): start
   -- it again, and make every earlier position too-old.
   redis.call('DEL', KEYS[2])
-  redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[2], id, 'event', ARGV[4])
   redis.call('SET', KEYS[3], id)
+end
+local length = redis.call('RPUSH', KEYS[2], id .. ' ' .. ARGV[4])
+local keep = tonumber(ARGV[2])
+if length > keep then
+  local head, isEvent = idOf(redis.call('LINDEX', KEYS[2], 0))
+  local events = isEvent and length or length - 1
+  if events > keep then
+    if not isEvent then redis.call('LPOP', KEYS[2]) end
+    local dropped
+    for _ = 1, events - keep do dropped = redis.call('LPOP', KEYS[2]) end
+    redis.call('LPUSH', KEYS[2], (idOf(dropped)))
+  end
 end
 -- An idle room is forgotten once its newest event is past the age (a second later, for the clock's edge).
 redis.call('PEXPIRE', KEYS[2], ARGV[5] + 1000)
@@ -70,13 +105,15 @@ return id
 /**
  * What a resume needs, read in one step on Redis's clock: the time, the stream's first id ever
  * (origin), newest and oldest kept ids, whether `since` is one of its ids, and per room the newest
- * id it no longer replays and up to ARGV[2] of its events after `since`.
- * KEYS: stream, origin, room histories. ARGV: since, entries to read per room.
+ * event it dropped ('0-0' if none) and up to ARGV[2] of its events after `since`, read from the
+ * newest back. KEYS: stream, origin, room histories. ARGV: since, entries to read per room.
  */
 const READ_ROOMS = `#!lua flags=no-writes
+${COMPARE_IDS}
 local function field(info, name)
   for i = 1, #info, 2 do if info[i] == name then return info[i + 1] end end
 end
+local since, most = ARGV[1], tonumber(ARGV[2])
 local time = redis.call('TIME')
 local reply = { tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000), redis.call('GET', KEYS[2]), false, false, 0, {} }
 if redis.call('EXISTS', KEYS[1]) == 1 then
@@ -84,31 +121,37 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
   reply[3] = field(info, 'last-generated-id')
   local first = field(info, 'first-entry')
   if first then reply[4] = first[1] end
-  reply[5] = #redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
+  reply[5] = #redis.call('XRANGE', KEYS[1], since, since)
 end
 for i = 3, #KEYS do
-  if redis.call('EXISTS', KEYS[i]) == 1 then
-    -- A history that was ever trimmed keeps one event more than it replays: its oldest stands for
-    -- the newest one dropped (Redis 7.0 does not record trims in max-deleted-entry-id).
-    local info = redis.call('XINFO', 'STREAM', KEYS[i])
-    local mark = '0-0'
-    if field(info, 'entries-added') > field(info, 'length') then mark = field(info, 'first-entry')[1] end
-    reply[6][i - 2] = { mark, redis.call('XRANGE', KEYS[i], '(' .. ARGV[1], '+', 'COUNT', ARGV[2]) }
-  else
-    reply[6][i - 2] = { '0-0', {} }
+  local mark, found = '0-0', {}
+  local stop = redis.call('LLEN', KEYS[i])
+  while stop > 0 do
+    local from = math.max(0, stop - 64)
+    local items = redis.call('LRANGE', KEYS[i], from, stop - 1)
+    stop = from
+    for j = #items, 1, -1 do
+      local id, isEvent = idOf(items[j])
+      if not isEvent then mark = id; stop = 0; break end
+      if compareIds(id, since) <= 0 or #found == most then stop = 0; break end
+      found[#found + 1] = items[j]
+    end
   end
+  local ascending = {}
+  for j = #found, 1, -1 do ascending[#ascending + 1] = found[j] end
+  reply[6][i - 2] = { mark, ascending }
 end
 return reply
 `;
 
-type RawEntry = [id: string, fields: string[]];
 type ReadRoomsReply = [
   nowMs: number,
   origin: string | null,
   lastId: string | null,
   firstId: string | null,
   sinceKept: number,
-  rooms: Array<[dropped: string, entries: RawEntry[]]>,
+  /** Per room: the newest event it dropped, and '<id> <event>' of its events after `since`, oldest first. */
+  rooms: Array<[dropped: string, entries: string[]]>,
 ];
 
 export class RedisBus implements Bus {
@@ -152,7 +195,7 @@ export class RedisBus implements Bus {
     const keys = [this.stream, this.roomKey(room), this.originKey];
     if (options.idempotencyKey !== undefined) keys.push(`${this.stream}:idempotency:${options.idempotencyKey}`);
     try {
-      return String(await runScript(this.writer, APPEND, keys, [String(count), String(roomCount + 1), room, body, String(ageMs)]));
+      return String(await runScript(this.writer, APPEND, keys, [String(count), String(roomCount), room, body, String(ageMs)]));
     } catch (error) {
       throw new BusUnavailable(`redis unavailable: ${(error as Error).message}`);
     }
@@ -187,7 +230,10 @@ export class RedisBus implements Bus {
     // A room that dropped an event after `since` (its bound, or another gateway's smaller one) cannot replay it.
     if (histories.some(([dropped]) => compareEventIds(dropped, since) > 0)) return { ok: false, reason: 'too-old' };
     const decoded = histories.map(([, entries], index) =>
-      entries.flatMap(([id, fields]) => this.decode(id, wanted[index] as Room, fieldOf(fields, 'event')) ?? []),
+      entries.flatMap((entry) => {
+        const space = entry.indexOf(' ');
+        return this.decode(entry.slice(0, space), wanted[index] as Room, entry.slice(space + 1)) ?? [];
+      }),
     );
     return { ok: true, events: mergeById(decoded, (stored) => stored.event.id as string) };
   }
@@ -245,11 +291,6 @@ export class RedisBus implements Bus {
     const minId = `${Date.now() - this.options.retention.ageMs}-0`;
     await this.writer.xTrim(this.stream, 'MINID', minId, { strategyModifier: '~' }).catch(() => undefined);
   }
-}
-
-function fieldOf(fields: readonly string[], name: string): string | undefined {
-  for (let i = 0; i < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
-  return undefined;
 }
 
 /** EVALSHA, loading the script with EVAL the first time (or after Redis lost its script cache). */

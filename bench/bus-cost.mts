@@ -1,0 +1,139 @@
+/**
+ * What the per-room histories cost Redis: memory per event and publish cost, the gateway's bus
+ * (shared stream + the room's history, one script) against the former one-stream append (the
+ * same idempotent script without the history), on a fresh redis-server each (append-only, fsync
+ * always, as in production).
+ *
+ *   node --import tsx bench/bus-cost.mts [events=20000] [users=20000]
+ *
+ * Memory: `used_memory` after the events minus before, ÷ events, for two room mixes: every event
+ * to one of `users` users' rooms (most rooms hold one event: the worst case for a history per
+ * room), and every event to one of 10 rooms. Cost: Redis's own CPU (INFO cpu) per publish, and
+ * the publisher's latency with one publish in flight (p50, p99) and the rate with 64 in flight.
+ */
+import { createClient } from 'redis';
+import { RedisBus } from '../gateway/src/bus/redis-bus.ts';
+import { createLogger } from '../gateway/src/logger.ts';
+import type { PublishRequest, Room } from '@payments-system/protocol';
+// @ts-expect-error: plain JS module of the benchmark
+import { startRedis } from './lib/redis.mjs';
+
+const events = Number(process.argv[2] ?? 20_000);
+const users = Number(process.argv[3] ?? 20_000);
+const logger = createLogger('warn');
+
+/** The append before the per-room histories (the idempotent XADD of the one-stream design). */
+const ONE_STREAM = `
+if KEYS[2] then
+  local seen = redis.call('GET', KEYS[2])
+  if seen then return seen end
+end
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'room', ARGV[2], 'event', ARGV[3])
+if KEYS[2] then redis.call('SET', KEYS[2], id, 'PX', ARGV[4]) end
+return id
+`;
+
+interface Publisher {
+  publish(request: PublishRequest, key: string): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+function request(n: number, room: Room): PublishRequest {
+  return {
+    room,
+    type: 'payment:updated',
+    payload: { paymentId: `pay_${n}`, status: 'processing', amount: `${n % 1000}.00`, currency: 'EUR', description: 'x'.repeat(80) },
+    correlationId: `seq-${n}`,
+  };
+}
+
+async function openDesign(design: 'one stream' | 'stream + room history', url: string): Promise<Publisher> {
+  if (design === 'stream + room history') {
+    const bus = new RedisBus({ url, retention: { count: events * 2, roomCount: 1001, ageMs: 3_600_000 }, logger });
+    await bus.start(() => undefined);
+    return { publish: (r, key) => bus.publish(r, { idempotencyKey: key }), close: () => bus.close() };
+  }
+  const client = createClient({ url });
+  await client.connect();
+  const sha = await client.scriptLoad(ONE_STREAM);
+  return {
+    publish: (r, key) => {
+      const { room, ...rest } = r;
+      const body = JSON.stringify({ ...rest, timestamp: new Date().toISOString() });
+      return client.evalSha(sha, { keys: ['realtime:events', `realtime:events:idempotency:${key}`], arguments: [String(events * 2), room, body, '3600000'] });
+    },
+    close: async () => void client.destroy(),
+  };
+}
+
+async function info(url: string): Promise<{ memory: number; cpu: number }> {
+  const client = createClient({ url });
+  await client.connect();
+  const text = await client.info();
+  client.destroy();
+  const field = (name: string) => Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(text)?.[1]);
+  return { memory: field('used_memory'), cpu: field('used_cpu_user') + field('used_cpu_sys') };
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+
+async function measure(design: 'one stream' | 'stream + room history', roomOf: (n: number) => Room) {
+  const redis = await startRedis();
+  try {
+    const publisher = await openDesign(design, redis.url);
+    // Warm the script cache and the connection; then the stream starts empty.
+    for (let i = 0; i < 200; i++) await publisher.publish(request(i, 'user:warm'), `warm-${i}`);
+    const admin = createClient({ url: redis.url });
+    await admin.connect();
+    await admin.flushAll();
+    admin.destroy();
+    const before = await info(redis.url);
+    const latencies: number[] = [];
+    const half = Math.floor(events / 2);
+    for (let n = 0; n < half; n++) {
+      const t0 = performance.now();
+      await publisher.publish(request(n, roomOf(n)), `k-${n}`);
+      latencies.push(performance.now() - t0);
+    }
+    const t1 = performance.now();
+    let next = half;
+    await Promise.all(
+      Array.from({ length: 64 }, async () => {
+        while (next < events) {
+          const n = next++;
+          await publisher.publish(request(n, roomOf(n)), `k-${n}`);
+        }
+      }),
+    );
+    const concurrentSeconds = (performance.now() - t1) / 1000;
+    const after = await info(redis.url);
+    await publisher.close();
+    latencies.sort((a, b) => a - b);
+    return {
+      design,
+      bytesPerEvent: (after.memory - before.memory) / events,
+      redisCpuUsPerPublish: ((after.cpu - before.cpu) * 1e6) / events,
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      perSecond64: (events - half) / concurrentSeconds,
+    };
+  } finally {
+    await redis.stop();
+  }
+}
+
+const mixes: Array<[string, (n: number) => Room]> = [
+  [`${users.toLocaleString('en-US')} users' rooms`, () => `user:u${Math.floor(Math.random() * users)}`],
+  ['10 rooms', (n) => `payment:pay_${n % 10}`],
+];
+console.log(`${events.toLocaleString('en-US')} events of ~300 bytes, each with an idempotency key (kept for the age), redis-server with appendfsync always`);
+console.log('| rooms | design | Redis memory per event | Redis CPU per publish | latency p50 / p99, one in flight | publishes/s, 64 in flight |');
+console.log('|---|---|---|---|---|---|');
+for (const [mix, roomOf] of mixes) {
+  for (const design of ['one stream', 'stream + room history'] as const) {
+    const r = await measure(design, roomOf);
+    console.log(
+      `| ${mix} | ${design} | ${Math.round(r.bytesPerEvent)} B | ${r.redisCpuUsPerPublish.toFixed(1)} µs | ${r.p50.toFixed(2)} / ${r.p99.toFixed(2)} ms | ${Math.round(r.perSecond64).toLocaleString('en-US')} |`,
+    );
+  }
+}
