@@ -7,7 +7,7 @@
 // library does. Per client: resumed or failed (by reason), lost, duplicated; time until 99 % are
 // live; CPU of B, of Redis and of the load generator; the kernel's listen-queue and SYN counters.
 // See docs/benchmarks.md ("Recovery after a gateway's death").
-import { fork } from 'node:child_process';
+import { fork, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -25,6 +25,7 @@ const { values: flags } = parseArgs({
     users: { type: 'string', default: '20000' },
     'shared-rate': { type: 'string', default: '1' }, // events/s to role:CUSTOMER (every client's room)
     workers: { type: 'string', default: '4' },
+    'source-addresses': { type: 'string', default: '8' }, // loopback source addresses per worker (0: the kernel picks)
     'jitter-min': { type: 'string', default: '1000' },
     'jitter-max': { type: 'string', default: '4000' },
     before: { type: 'string', default: '5' }, // seconds of traffic before the kill
@@ -44,6 +45,7 @@ const P = {
   users: Number(quick ? 200 : flags.users),
   sharedRate: Number(flags['shared-rate']),
   workers: Number(quick ? 2 : flags.workers),
+  sourceAddresses: Number(flags['source-addresses']),
   jitterMinMs: Number(quick ? 200 : flags['jitter-min']),
   jitterMaxMs: Number(quick ? 600 : flags['jitter-max']),
   beforeSeconds: Number(quick ? 1.5 : flags.before),
@@ -66,6 +68,12 @@ function tcpCounters() {
     for (let j = 1; j < names.length; j++) counters[names[j]] = Number(values[j]);
   }
   return { listenOverflows: counters.ListenOverflows, listenDrops: counters.ListenDrops, synRetrans: counters.TCPSynRetrans };
+}
+
+/** Connections waiting in B's accept queue now (Recv-Q of its listening socket, from `ss`). */
+function acceptQueue(port) {
+  const out = spawnSync('ss', ['-Hltn', `sport = :${port}`], { encoding: 'utf8' }).stdout ?? '';
+  return Number(out.trim().split(/\s+/)[1] ?? NaN);
 }
 
 function forkPublisher() {
@@ -133,7 +141,7 @@ async function main() {
           count,
           url: a.url.replace('http', 'ws'),
           fallbackUrl: b.url.replace('http', 'ws'),
-          sourceAddresses: addresses.take(8),
+          sourceAddresses: P.sourceAddresses > 0 ? addresses.take(P.sourceAddresses) : [undefined],
           jitterMinMs: P.jitterMinMs,
           jitterMaxMs: P.jitterMaxMs,
         }),
@@ -153,13 +161,16 @@ async function main() {
     let previous = { at: Date.now(), b: (await b.stats()).cpuMicros, redis: redis.cpuSeconds(), loadgen: await pool.cpuMicros() };
     sampling = setInterval(async () => {
       try {
-        const now = { at: Date.now(), b: (await b.stats()).cpuMicros, redis: redis.cpuSeconds(), loadgen: await pool.cpuMicros() };
+        const stats = await b.stats();
+        const now = { at: Date.now(), b: stats.cpuMicros, redis: redis.cpuSeconds(), loadgen: await pool.cpuMicros() };
         const seconds = (now.at - previous.at) / 1000;
         samples.push({
           at: now.at,
           bCores: (now.b - previous.b) / 1e6 / seconds,
           redisCores: (now.redis - previous.redis) / seconds,
           loadgenCores: (now.loadgen - previous.loadgen) / 1e6 / seconds,
+          bLoopDelayMaxMs: stats.loopDelayMaxMs,
+          bAcceptQueue: acceptQueue(new URL(b.url).port),
         });
         previous = now;
       } catch {}
