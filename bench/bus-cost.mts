@@ -49,7 +49,7 @@ function request(n: number, room: Room): PublishRequest {
 
 async function openDesign(design: 'one stream' | 'stream + room history', url: string): Promise<Publisher> {
   if (design === 'stream + room history') {
-    const bus = new RedisBus({ url, retention: { count: events * 2, roomCount: 1001, ageMs: 3_600_000 }, logger });
+    const bus = new RedisBus({ redis: { target: { kind: 'url', url }, minReplicasAck: 0, waitTimeoutMs: 1000 }, retention: { count: events * 2, roomCount: 1001, ageMs: 3_600_000 }, logger });
     await bus.start(() => undefined);
     return { publish: (r, key) => bus.publish(r, { idempotencyKey: key }), close: () => bus.close() };
   }

@@ -64,7 +64,7 @@ async function run(start: Start): Promise<void> {
 process.on('message', async (message: Start | { cmd: 'stop' | 'exit'; seq: number }) => {
   if (message.cmd === 'start') {
     bus = new RedisBus({
-      url: message.redisUrl,
+      redis: { target: { kind: 'url', url: message.redisUrl }, minReplicasAck: 0, waitTimeoutMs: 1000 },
       retention: { count: 10_000, roomCount: message.roomCount, ageMs: 300_000 },
       logger: createLogger('warn'),
     });

@@ -36,8 +36,19 @@ export interface GatewayConfig {
   readonly simulatorIntervalMs: number;
   /** Serve the built Angular app from this folder (with an SPA fallback); unset serves none. */
   readonly staticDir: string | undefined;
-  /** Redis for the shared bus across gateways; unset runs the in-memory bus (one process). */
+  /** Redis for the shared bus across gateways; unset (and no Sentinels) runs the in-memory bus (one process). */
   readonly redisUrl: string | undefined;
+  /** Sentinels that name the Redis primary (instead of `redisUrl`), and the name they monitor it under. */
+  readonly redisSentinels: readonly { readonly host: string; readonly port: number }[];
+  readonly redisSentinelMaster: string;
+  /** Password of the Redis data nodes. */
+  readonly redisPassword: string | undefined;
+  /** TLS to the Redis data nodes in Sentinel mode (with a URL: `rediss://`). */
+  readonly redisTls: boolean;
+  /** Replicas that must acknowledge a write before the gateway relies on it (WAIT); 1 with Sentinels, else 0. */
+  readonly redisMinReplicasAck: number;
+  /** How long a WAIT for them may take before the publish (or write) is refused with 503. */
+  readonly redisWaitTimeoutMs: number;
   /** Events kept for replay after a reconnect: at most this many, and no older than the age. */
   readonly busRetentionCount: number;
   readonly busRetentionMs: number;
@@ -121,6 +132,30 @@ const envSchema = {
       .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
       .optional(),
   ],
+  REDIS_SENTINELS: [
+    'redisSentinels',
+    z
+      .string()
+      .default('')
+      .transform((list) => list.split(',').map((entry) => entry.trim()).filter(Boolean))
+      .pipe(
+        z.array(
+          z
+            .string()
+            .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be a comma-separated list of host:port')
+            .transform((entry) => {
+              const colon = entry.lastIndexOf(':');
+              return { host: entry.slice(0, colon), port: Number(entry.slice(colon + 1)) };
+            })
+            .refine(({ port }) => port >= 1 && port <= 65_535, 'must have ports from 1 to 65535'),
+        ),
+      ),
+  ],
+  REDIS_SENTINEL_MASTER: ['redisSentinelMaster', z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a Sentinel master name').default('mymaster')],
+  REDIS_PASSWORD: ['redisPassword', z.string().min(1).optional()],
+  REDIS_TLS: ['redisTls', flag],
+  REDIS_MIN_REPLICAS_ACK: ['redisMinReplicasAck', integer(0, 16).optional()],
+  REDIS_WAIT_TIMEOUT_MS: ['redisWaitTimeoutMs', integer(10, 60_000).default(1000)],
   BUS_RETENTION_COUNT: ['busRetentionCount', integer(10, 10_000_000).default(10_000)],
   BUS_RETENTION_MS: ['busRetentionMs', integer(1000, 7 * 86_400_000).default(300_000)],
   BUS_RETENTION_BYTES: ['busRetentionBytes', integer(0, 1024 * 1024 * 1024).default(4 * 1024 * 1024)],
@@ -155,7 +190,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
   for (const name of ENV_VARIABLES) {
     const [key, schema] = envSchema[name];
     const raw = env[name];
-    const result = schema.safeParse(raw === '' && name !== 'WS_ALLOWED_ORIGINS' ? undefined : raw);
+    const result = schema.safeParse(raw === '' && name !== 'WS_ALLOWED_ORIGINS' && name !== 'REDIS_SENTINELS' ? undefined : raw);
     if (result.success) config[key] = result.data;
     else problems.push(`${name} ${result.error.issues.map((issue) => issue.message).join(', ')}`);
   }
@@ -165,16 +200,20 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
 
 /** Defaults for everything but the secret, for embedding the gateway (tests, the demo). */
 export function defaultConfig(overrides: Partial<GatewayConfig> & Pick<GatewayConfig, 'jwtSecret'>): GatewayConfig {
-  const defaults = loadConfig({ JWT_SECRET: overrides.jwtSecret });
+  // REDIS_MIN_REPLICAS_ACK's default depends on REDIS_SENTINELS: decided again with the overrides.
+  const { redisMinReplicasAck: _derived, ...defaults } = loadConfig({ JWT_SECRET: overrides.jwtSecret });
   return checkConfig({ ...defaults, ...overrides });
 }
 
 /** Rules across variables, checked after each variable is valid on its own. */
-function checkConfig(config: GatewayConfig): GatewayConfig {
+function checkConfig(config: Omit<GatewayConfig, 'redisMinReplicasAck'> & { readonly redisMinReplicasAck?: number }): GatewayConfig {
   if (config.heartbeatTimeoutMs >= config.heartbeatIntervalMs) {
     throw new ConfigError(
       `invalid configuration: HEARTBEAT_TIMEOUT_MS (${config.heartbeatTimeoutMs}) must be less than HEARTBEAT_INTERVAL_MS (${config.heartbeatIntervalMs})`,
     );
+  }
+  if (config.redisUrl !== undefined && config.redisSentinels.length > 0) {
+    throw new ConfigError('invalid configuration: set REDIS_URL or REDIS_SENTINELS, not both');
   }
   if (config.rateLimitBurst < config.rateLimitPerSecond) {
     throw new ConfigError(
@@ -191,5 +230,11 @@ function checkConfig(config: GatewayConfig): GatewayConfig {
       `invalid configuration: ACCESS_TOKEN_TTL_SECONDS (${config.accessTokenTtlSeconds}) must not exceed JWT_MAX_TTL_SECONDS (${config.jwtMaxTtlSeconds}): the gateway would refuse its own tokens`,
     );
   }
-  return Object.freeze({ ...config, allowedOrigins: Object.freeze([...config.allowedOrigins]) });
+  return Object.freeze({
+    ...config,
+    allowedOrigins: Object.freeze([...config.allowedOrigins]),
+    redisSentinels: Object.freeze([...config.redisSentinels]),
+    // Replicas acknowledge by default where there are some to ask: behind Sentinels.
+    redisMinReplicasAck: config.redisMinReplicasAck ?? (config.redisSentinels.length > 0 ? 1 : 0),
+  });
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, defaultConfig, loadConfig } from './config.ts';
 
 const secret = 's'.repeat(32);
 
@@ -26,6 +26,12 @@ describe('loadConfig', () => {
       simulatorIntervalMs: 0,
       staticDir: undefined,
       redisUrl: undefined,
+      redisSentinels: [],
+      redisSentinelMaster: 'mymaster',
+      redisPassword: undefined,
+      redisTls: false,
+      redisMinReplicasAck: 0,
+      redisWaitTimeoutMs: 1000,
       busRetentionCount: 10_000,
       busRetentionMs: 300_000,
       busRetentionBytes: 4_194_304,
@@ -96,6 +102,37 @@ describe('loadConfig', () => {
 
   it('refuses a short METRICS_TOKEN', () => {
     assert.throws(() => loadConfig({ JWT_SECRET: secret, METRICS_TOKEN: 'short' }), /METRICS_TOKEN must be at least 16 characters/);
+  });
+
+  it('reads the Redis variables: Sentinels instead of a URL, replicas acknowledging by default behind them', () => {
+    const sentinel = loadConfig({
+      JWT_SECRET: secret,
+      REDIS_SENTINELS: 'sentinel-1:26379, 10.0.0.2:26380',
+      REDIS_SENTINEL_MASTER: 'payments',
+      REDIS_PASSWORD: 'pw',
+      REDIS_TLS: 'true',
+      REDIS_WAIT_TIMEOUT_MS: '250',
+    });
+    assert.deepEqual(sentinel.redisSentinels, [
+      { host: 'sentinel-1', port: 26379 },
+      { host: '10.0.0.2', port: 26380 },
+    ]);
+    assert.deepEqual(
+      [sentinel.redisSentinelMaster, sentinel.redisPassword, sentinel.redisTls, sentinel.redisMinReplicasAck, sentinel.redisWaitTimeoutMs],
+      ['payments', 'pw', true, 1, 250],
+    );
+    assert.ok(Object.isFrozen(sentinel.redisSentinels));
+    assert.equal(loadConfig({ JWT_SECRET: secret, REDIS_SENTINELS: 'a:1', REDIS_MIN_REPLICAS_ACK: '0' }).redisMinReplicasAck, 0);
+    assert.equal(loadConfig({ JWT_SECRET: secret, REDIS_URL: 'redis://r:6379', REDIS_MIN_REPLICAS_ACK: '2' }).redisMinReplicasAck, 2);
+    assert.equal(defaultConfig({ jwtSecret: secret, redisSentinels: [{ host: 'a', port: 1 }] }).redisMinReplicasAck, 1, 'embedding too');
+  });
+
+  it('refuses REDIS_URL with REDIS_SENTINELS, and a malformed Sentinel list', () => {
+    assert.throws(() => loadConfig({ JWT_SECRET: secret, REDIS_URL: 'redis://r:6379', REDIS_SENTINELS: 'a:1' }), /REDIS_URL or REDIS_SENTINELS, not both/);
+    for (const bad of ['a', 'a:', ':1', 'a:0', 'a:65536', 'a:1,b', 'a b:1']) {
+      assert.throws(() => loadConfig({ JWT_SECRET: secret, REDIS_SENTINELS: bad }), /REDIS_SENTINELS/, bad);
+    }
+    assert.throws(() => loadConfig({ JWT_SECRET: secret, REDIS_MIN_REPLICAS_ACK: '-1' }), /REDIS_MIN_REPLICAS_ACK/);
   });
 
   it('refuses a burst below the sustained rate', () => {

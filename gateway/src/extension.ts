@@ -14,6 +14,7 @@ import type { GatewayConfig } from './config.ts';
 import type { MountableRouter } from './http/app.ts';
 import type { Logger } from './logger.ts';
 import type { GatewayMetrics } from './metrics.ts';
+import type { ConnectionOptions, RedisConnection } from './redis/connection.ts';
 
 export interface GatewayExtension {
   /** Koa routers mounted after the core's routes (and before the static app). */
@@ -42,6 +43,11 @@ export interface GatewayServices {
   readonly key: KeyObject;
   /** Publishes a room event on the bus (every gateway delivers it). */
   publish(request: PublishRequest): Promise<string>;
+  /**
+   * Makes a connection to the gateway's Redis (its URL or Sentinels, its replicas' acknowledgement),
+   * reporting to its metrics; undefined when the gateway runs without Redis.
+   */
+  readonly connectRedis: ((options: ConnectionOptions) => RedisConnection) | undefined;
 }
 
 /** Builds an extension once the core's services exist (its routes need the verifier, say). */

@@ -62,6 +62,28 @@ export class GatewayMetrics {
     buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
     registers: [this.registry],
   });
+  readonly eventsRefused = new Counter({
+    name: 'gateway_events_refused_total',
+    help: 'POST /api/events answered 503, by reason (unavailable: Redis could not take it; not-replicated: too few replicas acknowledged it in time).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly redisPrimary = new Gauge({
+    name: 'gateway_redis_primary',
+    help: 'The Redis primary this gateway writes to (1 for its address; with Sentinels, it follows a failover).',
+    labelNames: ['address'] as const,
+    registers: [this.registry],
+  });
+  readonly redisFailovers = new Counter({
+    name: 'gateway_redis_failovers_total',
+    help: 'Changes of the Redis primary this gateway saw (Sentinel mode).',
+    registers: [this.registry],
+  });
+  readonly redisWaitTimeouts = new Counter({
+    name: 'gateway_redis_wait_timeouts_total',
+    help: 'Writes and reads that fewer than REDIS_MIN_REPLICAS_ACK replicas acknowledged within REDIS_WAIT_TIMEOUT_MS.',
+    registers: [this.registry],
+  });
   readonly resumes = new Counter({
     name: 'gateway_resumes_total',
     help: 'Resume requests after a reconnect, by outcome (resumed, too-old, too-many, unavailable; refused: in-progress, rate-limited).',
@@ -111,6 +133,20 @@ export class GatewayMetrics {
     help: 'Sockets closed with 4001 because their access token expired.',
     registers: [this.registry],
   });
+
+  /** Records the primary's address (the gauge holds one address at a time); a change after the first is a failover. */
+  primaryIs(address: string): void {
+    const previous = this.currentPrimary;
+    if (previous === address) return;
+    if (previous !== undefined) {
+      this.redisPrimary.remove({ address: previous });
+      this.redisFailovers.inc();
+    }
+    this.redisPrimary.set({ address }, 1);
+    this.currentPrimary = address;
+  }
+
+  private currentPrimary: string | undefined;
 
   constructor(connectionsByRole: () => ReadonlyMap<Role, number>) {
     new Gauge({

@@ -12,6 +12,7 @@ import { secretKey, TokenVerifier } from './auth/tokens.ts';
 import type { Bus } from './bus/bus.ts';
 import { InMemoryBus } from './bus/in-memory-bus.ts';
 import { RedisBus } from './bus/redis-bus.ts';
+import { RedisConnection, redisSettingsOf, type ConnectionEvents, type ConnectionOptions } from './redis/connection.ts';
 import { defaultConfig, type GatewayConfig } from './config.ts';
 import type { GatewayExtension, GatewayExtensionFactory } from './extension.ts';
 import { createHttpApp } from './http/app.ts';
@@ -69,10 +70,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ageMs: config.busRetentionMs,
     bytes: config.busRetentionBytes,
   };
+  const metrics = new GatewayMetrics(() => hub.connections.countByRole());
+  const redis = redisSettingsOf(config);
+  // What every Redis connection of this gateway reports to the metrics.
+  const redisEvents: ConnectionEvents = {
+    primaryChanged: (address) => metrics.primaryIs(address),
+    notReplicated: () => metrics.redisWaitTimeouts.inc(),
+  };
   const bus =
-    givenBus ??
-    (config.redisUrl ? new RedisBus({ url: config.redisUrl, retention, logger }) : new InMemoryBus(retention));
+    givenBus ?? (redis ? new RedisBus({ redis, retention, logger, events: redisEvents }) : new InMemoryBus(retention));
   const publish = (request: PublishRequest) => bus.publish(request);
+  // The one way an extension reaches the same Redis, reporting to the same metrics.
+  const connectRedis = redis && ((options: ConnectionOptions) => new RedisConnection(redis, options, redisEvents));
   const key = secretKey(config.jwtSecret);
   // The extension is built with the verifier (its routes check tokens) and answers its revocation check.
   let extension: GatewayExtension = {};
@@ -82,10 +91,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     clockSkewSeconds: config.jwtClockSkewSeconds,
     nowSeconds: () => Math.floor(now() / 1000),
   });
-  const metrics = new GatewayMetrics(() => hub.connections.countByRole());
   extension =
     typeof givenExtension === 'function'
-      ? await givenExtension({ config, logger, metrics, verifier, key, publish })
+      ? await givenExtension({ config, logger, metrics, verifier, key, publish, connectRedis })
       : (givenExtension ?? {});
   const hub: RealtimeHub = new RealtimeHub(config, logger, metrics, extension.roomAccess ?? {}, bus, now);
   let draining = false;
@@ -152,6 +160,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     onEvent?.(room, event);
   });
   hub.start();
+  if (bus instanceof RedisBus && bus.primary !== undefined) metrics.primaryIs(bus.primary);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ port: config.port, host: config.host, backlog: config.listenBacklog }, () => {

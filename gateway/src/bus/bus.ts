@@ -26,6 +26,13 @@ export class BusUnavailable extends Error {
   /** Rendered by the HTTP error handler as 503 SERVICE_UNAVAILABLE with this message. */
   readonly status = 503;
   readonly expose = true;
+  /** `not-replicated`: the bus took the event but too few replicas acknowledged it in time. */
+  constructor(
+    message: string,
+    readonly reason: 'unavailable' | 'not-replicated' = 'unavailable',
+  ) {
+    super(message);
+  }
 }
 
 export interface PublishOptions {

@@ -5,9 +5,7 @@
  * Redis for a while continue from the last id it read, so its sockets miss nothing.
  * See docs/architecture.md for why one stream, and its limits.
  */
-import { createHash } from 'node:crypto';
-import type { RedisClientType } from 'redis';
-import { createRedisClient } from '../redis/client.ts';
+import { NotReplicated, RedisConnection, type ConnectionEvents, type RedisSettings } from '../redis/connection.ts';
 import { compareEventIds, isRoom, type PublishRequest, type Room, type RoomEvent } from '@payments-system/protocol';
 import type { Logger } from '../logger.ts';
 import {
@@ -23,7 +21,9 @@ import {
 import { mergeById, msOf } from './event-order.ts';
 
 export interface RedisBusOptions {
-  readonly url: string;
+  readonly redis: RedisSettings;
+  /** What the writer connection reports (errors are logged here in any case). */
+  readonly events?: ConnectionEvents;
   readonly stream?: string;
   readonly retention: Retention;
   readonly logger: Logger;
@@ -31,10 +31,8 @@ export interface RedisBusOptions {
   readonly blockMs?: number;
 }
 
-interface StreamEntry {
-  readonly id: string;
-  readonly message: Record<string, string>;
-}
+/** XREAD's reply without node-redis's transformation: `[[stream, [[id, [field, value, …]], …]]]` or null. */
+type RawRead = Array<[stream: string, entries: Array<[id: string, fields: string[]]>]> | null;
 
 const BATCH = 500;
 
@@ -73,7 +71,11 @@ end
 const APPEND = `${COMPARE_IDS}
 if KEYS[4] then
   local seen = redis.call('GET', KEYS[4])
-  if seen then return seen end
+  if seen then
+    -- A write all the same: a WAIT after this script then covers the first append too.
+    redis.call('PEXPIRE', KEYS[4], ARGV[5])
+    return seen
+  end
 end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'room', ARGV[3], 'event', ARGV[4])
 local newest = redis.call('LINDEX', KEYS[2], -1)
@@ -158,8 +160,9 @@ export class RedisBus implements Bus {
   private readonly stream: string;
   /** The stream's first id ever: positions before it belong to a stream that was lost. */
   private readonly originKey: string;
-  private readonly writer: RedisClientType;
-  private readonly reader: RedisClientType;
+  private readonly writer: RedisConnection;
+  private readonly reader: RedisConnection;
+  /** The last id delivered: every event up to it was read, and acknowledged by the replicas asked for. */
   private lastId = '0-0';
   private running = false;
   private reading: Promise<void> | undefined;
@@ -168,24 +171,47 @@ export class RedisBus implements Bus {
   constructor(private readonly options: RedisBusOptions) {
     this.stream = options.stream ?? 'realtime:events';
     this.originKey = `${this.stream}:origin`;
+    const { logger, events = {} } = options;
+    const logged = (client: string, also: ConnectionEvents): ConnectionEvents => ({
+      ...also,
+      error: (error) => {
+        logger.warn({ client, err: error.message }, 'redis error');
+        also.error?.(error);
+      },
+      ready: () => logger.info({ client }, 'redis ready'),
+      primaryChanged: (address) => {
+        logger.warn({ client, primary: address }, 'redis primary changed');
+        also.primaryChanged?.(address);
+      },
+    });
     // Publishing fails fast while Redis is away (the API answers 503 and the publisher retries)
     // rather than queueing events in this process where a crash would lose them.
-    this.writer = createRedisClient(options.url, { failFast: true });
-    this.reader = createRedisClient(options.url, { failFast: false });
-    for (const [name, client] of [['writer', this.writer], ['reader', this.reader]] as const) {
-      client.on('error', (error: Error) => options.logger.warn({ client: name, err: error.message }, 'redis error'));
-      client.on('ready', () => options.logger.info({ client: name }, 'redis ready'));
-    }
+    this.writer = new RedisConnection(options.redis, { name: 'bus-writer', failFast: true }, logged('writer', events));
+    this.reader = new RedisConnection(options.redis, { name: 'bus-reader', failFast: false }, logged('reader', { notReplicated: events.notReplicated }));
   }
 
   async start(sink: EventSink): Promise<void> {
     await Promise.all([this.writer.connect(), this.reader.connect()]);
-    // Deliver what is published from now on; what came before belongs to replay.
-    const info = await this.writer.xInfoStream(this.stream).catch(() => undefined);
-    this.lastId = (info?.['last-generated-id'] as string | undefined) ?? '0-0';
+    // Deliver what is published from now on; what came before belongs to replay. The starting
+    // point is acknowledged like any read: a failover cannot take it back and leave new events below it.
+    for (;;) {
+      try {
+        const [newest] = (await this.reader.read([['XREVRANGE', this.stream, '+', '-', 'COUNT', '1']])) as [Array<[string, string[]]>];
+        this.lastId = newest[0]?.[0] ?? '0-0';
+        break;
+      } catch (error) {
+        this.options.logger.warn({ err: (error as Error).message }, 'redis not ready to start the bus; retrying');
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
     this.running = true;
     this.reading = this.readLoop(sink);
     this.trimTimer = setInterval(() => void this.trimByAge(), Math.min(this.options.retention.ageMs, 60_000)).unref();
+  }
+
+  /** Where the bus writes now (`host:port`), for metrics. */
+  get primary(): string | undefined {
+    return this.writer.primary;
   }
 
   async publish(request: PublishRequest, options: PublishOptions = {}): Promise<string> {
@@ -195,8 +221,9 @@ export class RedisBus implements Bus {
     const keys = [this.stream, this.roomKey(room), this.originKey];
     if (options.idempotencyKey !== undefined) keys.push(`${this.stream}:idempotency:${options.idempotencyKey}`);
     try {
-      return String(await runScript(this.writer, APPEND, keys, [String(count), String(roomCount), room, body, String(ageMs)]));
+      return String(await this.writer.write(APPEND, keys, [String(count), String(roomCount), room, body, String(ageMs)]));
     } catch (error) {
+      if (error instanceof NotReplicated) throw new BusUnavailable(`event not acknowledged by the replicas: ${error.message}`, 'not-replicated');
       throw new BusUnavailable(`redis unavailable: ${(error as Error).message}`);
     }
   }
@@ -205,7 +232,8 @@ export class RedisBus implements Bus {
     const wanted = [...new Set(rooms)];
     let reply: ReadRoomsReply;
     try {
-      reply = (await runScript(this.writer, READ_ROOMS, [this.stream, this.originKey, ...wanted.map((room) => this.roomKey(room))], [
+      // Acknowledged by the replicas before use, like the live reader's reads: what is replayed survives a failover.
+      reply = (await this.writer.readScript(READ_ROOMS, [this.stream, this.originKey, ...wanted.map((room) => this.roomKey(room))], [
         since,
         String(limit + 1),
       ])) as ReadRoomsReply;
@@ -254,18 +282,18 @@ export class RedisBus implements Bus {
   private async readLoop(sink: EventSink): Promise<void> {
     while (this.running) {
       try {
-        const reply = (await this.reader.xRead({ key: this.stream, id: this.lastId }, { BLOCK: this.options.blockMs ?? 5000, COUNT: BATCH })) as
-          | Array<{ messages: StreamEntry[] }>
-          | null;
-        for (const entry of reply?.[0]?.messages ?? []) {
+        const command = ['XREAD', 'BLOCK', String(this.options.blockMs ?? 5000), 'COUNT', String(BATCH), 'STREAMS', this.stream, this.lastId];
+        const [reply] = (await this.reader.read([command])) as [RawRead];
+        for (const [id, fields] of reply?.[0]?.[1] ?? []) {
           // Never deliver an id twice or out of order, whatever the read returns after a reconnect.
-          if (compareEventIds(entry.id, this.lastId) <= 0) continue;
-          this.lastId = entry.id;
-          const stored = this.decode(entry.id, entry.message['room'], entry.message['event']);
+          if (compareEventIds(id, this.lastId) <= 0) continue;
+          this.lastId = id;
+          const stored = this.decode(id, fieldOf(fields, 'room'), fieldOf(fields, 'event'));
           if (stored) sink(stored.room, stored.event);
         }
       } catch (error) {
         if (!this.running) return;
+        // Nothing of an unacknowledged read was delivered: the next read starts from the last delivered id again.
         this.options.logger.warn({ err: (error as Error).message, lastId: this.lastId }, 'redis read failed; retrying');
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
@@ -289,24 +317,11 @@ export class RedisBus implements Bus {
 
   private async trimByAge(): Promise<void> {
     const minId = `${Date.now() - this.options.retention.ageMs}-0`;
-    await this.writer.xTrim(this.stream, 'MINID', minId, { strategyModifier: '~' }).catch(() => undefined);
+    await this.writer.commands.xTrim(this.stream, 'MINID', minId, { strategyModifier: '~' }).catch(() => undefined);
   }
 }
 
-/** EVALSHA, loading the script with EVAL the first time (or after Redis lost its script cache). */
-async function runScript(client: RedisClientType, script: string, keys: string[], args: string[]): Promise<unknown> {
-  const sha = sha1Of(script);
-  try {
-    return await client.evalSha(sha, { keys, arguments: args });
-  } catch (error) {
-    if (!(error as Error).message?.startsWith('NOSCRIPT')) throw error;
-    return client.eval(script, { keys, arguments: args });
-  }
-}
-
-const sha1s = new Map<string, string>();
-function sha1Of(script: string): string {
-  let sha = sha1s.get(script);
-  if (sha === undefined) sha1s.set(script, (sha = createHash('sha1').update(script).digest('hex')));
-  return sha;
+function fieldOf(fields: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+  return undefined;
 }

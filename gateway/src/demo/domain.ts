@@ -6,7 +6,7 @@ import type { PublishRequest, RoomEvent } from '@payments-system/protocol';
 import type { Claims } from '../auth/tokens.ts';
 import type { GatewayConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
-import { createRedisClient } from '../redis/client.ts';
+import type { GatewayServices } from '../extension.ts';
 import { Quota } from './limits/quota.ts';
 import { PaymentService } from './payments/payment-service.ts';
 import { InMemoryPaymentStore, type PaymentStore } from './payments/payment-store.ts';
@@ -46,14 +46,15 @@ export interface Domain {
 
 export async function createDomain(
   config: GatewayConfig,
+  connectRedis: GatewayServices['connectRedis'],
   publish: (request: PublishRequest) => Promise<string>,
   logger: Logger,
 ): Promise<Domain> {
   const users = new UserStore();
   if (config.demoUsers) await Promise.all(DEMO_USERS.map((user) => users.add(user)));
   let sessions: SessionStore;
-  if (config.redisUrl) {
-    const shared = new RedisSessionStore(config.redisUrl, config.refreshTokenTtlSeconds);
+  if (connectRedis) {
+    const shared = new RedisSessionStore(connectRedis({ name: 'sessions', failFast: true }), config.refreshTokenTtlSeconds);
     await shared.connect();
     sessions = shared;
   } else {
@@ -62,16 +63,17 @@ export async function createDomain(
   const paymentLimits = { maxPerOwner: config.paymentsMaxPerUser, maxTotal: DEMO_MAX_PAYMENTS };
   let store: PaymentStore = new InMemoryPaymentStore(paymentLimits);
   let closeStore = async (): Promise<void> => undefined;
-  if (config.redisUrl) {
-    const shared = new RedisPaymentStore(config.redisUrl, paymentLimits);
+  if (connectRedis) {
+    const shared = new RedisPaymentStore(connectRedis({ name: 'payments', failFast: true }), paymentLimits);
     await shared.connect();
     store = shared;
     closeStore = () => shared.close();
   }
-  // Quotas are counted in Redis when there is one, so that every gateway counts together.
-  const quotaStore = config.redisUrl ? createRedisClient(config.redisUrl, { failFast: true }) : undefined;
-  quotaStore?.on('error', () => undefined); // reconnects by itself; meanwhile each gateway counts alone
-  await quotaStore?.connect();
+  // Quotas are counted in Redis when there is one, so that every gateway counts together. Its
+  // errors surface on each command (each gateway then counts alone); it reconnects by itself.
+  const quotaConnection = connectRedis?.({ name: 'quotas', failFast: true });
+  await quotaConnection?.connect();
+  const quotaStore = quotaConnection?.native;
   const loginThrottle = new LoginThrottle(
     {
       maxAttemptsPerAccount: config.loginMaxAttemptsPerAccount,
@@ -103,7 +105,7 @@ export async function createDomain(
       simulator?.stop();
       await sessions.close();
       await closeStore();
-      quotaStore?.destroy();
+      quotaConnection?.destroy();
     },
   };
 }

@@ -10,8 +10,8 @@ import { authRoutes } from './routes/auth.ts';
 import { paymentRoutes } from './routes/payments.ts';
 import { DEMO_USERS } from './users/demo-users.ts';
 
-export const demoExtension: GatewayExtensionFactory = async ({ config, logger, metrics, verifier, key, publish }) => {
-  const domain = await createDomain(config, publish, logger);
+export const demoExtension: GatewayExtensionFactory = async ({ config, logger, metrics, verifier, key, publish, connectRedis }) => {
+  const domain = await createDomain(config, connectRedis, publish, logger);
   return {
     routes: [
       authRoutes({

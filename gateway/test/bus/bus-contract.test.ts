@@ -90,7 +90,7 @@ const redisImplementation: Implementation = {
   name: 'RedisBus',
   synchronous: false,
   async open(retention = {}, stream = `test:events:${++streams}`) {
-    const bus = new RedisBus({ url: redis.url, stream, retention: { ...DEFAULT_RETENTION, ...retention }, logger, blockMs: 1000 });
+    const bus = new RedisBus({ redis: redis.settings, stream, retention: { ...DEFAULT_RETENTION, ...retention }, logger, blockMs: 1000 });
     const delivered: StoredEvent[] = [];
     await bus.start((room, event) => delivered.push({ room, event }));
     opened.push(bus);
@@ -359,7 +359,7 @@ describe('RedisBus (a networked bus)', () => {
   it('a bus started while Redis is down waits for it, then works (a gateway does not come up without its bus)', async () => {
     const own = await startRedis();
     await own.stop('SIGKILL');
-    const bus = new RedisBus({ url: own.url, stream: 'test:late-redis', retention: DEFAULT_RETENTION, logger, blockMs: 1000 });
+    const bus = new RedisBus({ redis: own.settings, stream: 'test:late-redis', retention: DEFAULT_RETENTION, logger, blockMs: 1000 });
     opened.push(bus);
     const delivered: StoredEvent[] = [];
     let started = false;
@@ -375,7 +375,7 @@ describe('RedisBus (a networked bus)', () => {
 
   it('after Redis lost its data (no persistence), old ids are too-old and new events still flow', async () => {
     const volatile = await startRedis({ persistent: false });
-    const bus = new RedisBus({ url: volatile.url, stream: 'test:volatile', retention: DEFAULT_RETENTION, logger, blockMs: 1000 });
+    const bus = new RedisBus({ redis: volatile.settings, stream: 'test:volatile', retention: DEFAULT_RETENTION, logger, blockMs: 1000 });
     opened.push(bus);
     const delivered: StoredEvent[] = [];
     await bus.start((room, event) => delivered.push({ room, event }));

@@ -1,6 +1,6 @@
 /**
- * A real Redis for tests: Debian's `redis-server` as a foreground child on a free loopback port
- * (docs: /work/shared/toolchain.md section 6), in a folder of its own. It can be stopped, killed
+ * A real Redis for tests: Debian's `redis-server` as a foreground child on a free loopback port,
+ * in a folder of its own. It can be stopped, killed
  * and started again on the same port, with its data (an append-only file fsynced on every write,
  * so what Redis acknowledged survives even `kill -9`). Every server is stopped after the test file,
  * and killed if the test process exits without running its `after` hooks.
@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
+import type { RedisSettings } from '../../src/redis/connection.ts';
 import { freePort, waitForPort } from '../support/ports.ts';
 
 const REDIS = process.env['REDIS_SERVER_BIN'] ?? '/usr/bin/redis-server';
@@ -18,6 +19,8 @@ const REDIS = process.env['REDIS_SERVER_BIN'] ?? '/usr/bin/redis-server';
 export interface RedisServer {
   readonly port: number;
   readonly url: string;
+  /** How the gateway's Redis users reach it (no replicas to wait for). */
+  readonly settings: RedisSettings;
   readonly dir: string;
   /** Whether the process is running now. */
   readonly running: boolean;
@@ -25,6 +28,8 @@ export interface RedisServer {
   start(): Promise<void>;
   /** SIGTERM (Redis shuts down cleanly) or SIGKILL; resolves once the process is gone. */
   stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  /** Freezes (SIGSTOP) or thaws (SIGCONT) the process: a node that is there but does not answer. */
+  signal(signal: 'SIGSTOP' | 'SIGCONT'): void;
   /** Stops it for good and removes its folder. */
   dispose(): Promise<void>;
   /** Lines Redis printed (warnings and worse). */
@@ -34,6 +39,10 @@ export interface RedisServer {
 export interface RedisOptions {
   /** Keep data across restarts (appendonly, fsync always). Default true. */
   readonly persistent?: boolean;
+  /** More command-line options (a password, `--replicaof`, …), on every start. */
+  readonly args?: readonly string[];
+  /** Runs this program with `args` instead (e.g. `redis-sentinel <config file>`), in place of a data node. */
+  readonly program?: { readonly bin: string; readonly args: (port: number, dir: string) => string[] };
 }
 
 const servers = new Set<RedisServer>();
@@ -56,6 +65,7 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
   const server: RedisServer = {
     port,
     url: `redis://127.0.0.1:${port}`,
+    settings: { target: { kind: 'url', url: `redis://127.0.0.1:${port}` }, minReplicasAck: 0, waitTimeoutMs: 1000 },
     dir,
     output,
     get running() {
@@ -63,11 +73,13 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
     },
     async start() {
       if (isRunning()) return;
-      const process = spawn(
-        REDIS,
-        ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '', ...persistence, '--daemonize', 'no', '--protected-mode', 'yes', '--loglevel', 'warning'],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
+      const [bin, args] = options.program
+        ? [options.program.bin, options.program.args(port, dir)]
+        : [
+            REDIS,
+            ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '', ...persistence, '--daemonize', 'no', '--protected-mode', 'yes', '--loglevel', 'warning', ...(options.args ?? [])],
+          ];
+      const process = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       child = process;
       children.add(process);
       for (const stream of [process.stdout, process.stderr]) stream?.on('data', (chunk: Buffer) => output.push(...chunk.toString().split('\n').filter(Boolean)));
@@ -82,6 +94,9 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
       const timer = setTimeout(() => current.kill('SIGKILL'), 5000);
       await exited;
       clearTimeout(timer);
+    },
+    signal(signal) {
+      if (isRunning()) child?.kill(signal);
     },
     async dispose() {
       if (disposed) return;

@@ -14,11 +14,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { compareEventIds, type Room } from '@payments-system/protocol';
 import { RecoveringClient } from '../scale/recovering-client.ts';
-import { percentile, Publisher, startChaosStack, type ChaosStack } from './harness.ts';
+import { Publisher } from '../support/publisher.ts';
+import { percentile, startChaosStack, type ChaosStack } from './harness.ts';
 
 const CUSTOMERS = 24;
 const ADMINS = 6;
 const SHARED_PAYMENT: Room = 'payment:pay_chaos';
+const publishTarget = (stack: ChaosStack) => ({ origins: [stack.origin], token: stack.token, ca: stack.ca });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Half the events go to one user, the rest to shared rooms. */
@@ -104,7 +106,7 @@ after(() => {
 async function run(stack: ChaosStack, scenario: string, disrupt: (publisher: Publisher, group: Member[]) => Promise<void>): Promise<Figures> {
   const started = Date.now();
   const group = members(stack);
-  const publisher = new Publisher(stack, roomOf, 5);
+  const publisher = new Publisher(publishTarget(stack), roomOf, 5);
   try {
     await Promise.all(group.map(({ client }) => client.start()));
     publisher.start();
@@ -220,7 +222,7 @@ describe('chaos: Redis, two gateway processes, nginx, 30 clients, a steady publi
   let stack: ChaosStack;
   before(async () => {
     stack = await startChaosStack();
-    const probe = new Publisher(stack, roomOf);
+    const probe = new Publisher(publishTarget(stack), roomOf);
     idempotent = await probe.idempotent();
     await probe.stop();
     process.stdout.write(`POST /api/events honours Idempotency-Key: ${idempotent}\n`);
@@ -277,7 +279,7 @@ describe('chaos: Redis, two gateway processes, nginx, 30 clients, a steady publi
     await Promise.all([stack.terminate(0), stack.terminate(1)]);
     await Promise.all([stack.restart(0, { BUS_RETENTION_MS: '1000' }), stack.restart(1, { BUS_RETENTION_MS: '1000' })]);
     const subject = { userId: 'c00', email: 'c00@demo.test', role: 'CUSTOMER' } as const;
-    const publisher = new Publisher(stack, () => 'user:c00', 5);
+    const publisher = new Publisher(publishTarget(stack), () => 'user:c00', 5);
     const first = new RecoveringClient({ name: 'away', url: () => stack.wssUrl, token: () => stack.token(subject), ca: stack.ca });
     await first.start();
     publisher.start();

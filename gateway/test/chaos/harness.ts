@@ -10,13 +10,11 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import type { PublishRequest } from '@payments-system/protocol';
 import { signAccessToken, type TokenSubject } from '../../src/auth/tokens.ts';
 import { renderGatewayConf } from '../../../nginx/test/support/render.ts';
 import { NGINX, NOBODY, prepareNginxRunDir } from '../../../nginx/test/support/run-dir.ts';
@@ -203,141 +201,6 @@ export async function startChaosStack(gatewayEnv: Record<string, string> = {}): 
     },
   } satisfies Omit<ChaosStack, 'stop'>);
   return stack;
-}
-
-// ---------------------------------------------------------------- the publisher
-
-export interface Accepted {
-  readonly seq: number;
-  readonly id: string;
-  readonly room: PublishRequest['room'];
-}
-
-export interface PublisherStats {
-  attempts: number;
-  accepted: number;
-  /** Answers 503 (bus unavailable, or nginx with no gateway) and 502/504 (a gateway died mid-request). */
-  refused: Record<string, number>;
-  /** Connection errors and timeouts. */
-  errors: number;
-  /** Sequence numbers that needed more than one attempt, and whose first attempts' fate is unknown. */
-  retried: Set<number>;
-}
-
-/**
- * Publishes numbered payment updates through nginx (https://…/api/events), one at a time, as a
- * steady stream: every `intervalMs`, the next number, retried until a 202 (on 503, 502, 504 or a
- * connection error). Only a 202 counts as accepted. Every attempt of one number carries the same
- * `Idempotency-Key`, so a gateway that honours it never publishes a number twice.
- */
-export class Publisher {
-  readonly accepted: Accepted[] = [];
-  readonly stats: PublisherStats = { attempts: 0, accepted: 0, refused: {}, errors: 0, retried: new Set() };
-  private running = false;
-  private loop: Promise<void> | undefined;
-  private readonly agent: Agent;
-  private next = 0;
-  private readonly runId = randomBytes(4).toString('hex');
-
-  constructor(
-    private readonly stack: ChaosStack,
-    private readonly roomOf: (seq: number) => PublishRequest['room'],
-    private readonly intervalMs = 5,
-  ) {
-    this.agent = new Agent({ keepAlive: true, maxSockets: 1, ca: stack.ca });
-  }
-
-  start(): void {
-    this.running = true;
-    this.loop = this.run();
-  }
-
-  /** Stops after the number in flight is accepted (or given up after `graceMs`). */
-  async stop(): Promise<void> {
-    this.running = false;
-    await this.loop;
-    this.agent.destroy();
-  }
-
-  private async run(): Promise<void> {
-    const token = this.stack.token({ userId: 'publisher', email: 'publisher@demo.test', role: 'ADMIN' });
-    while (this.running) {
-      const seq = this.next++;
-      const room = this.roomOf(seq);
-      const body = JSON.stringify({
-        room,
-        type: 'payment:updated',
-        payload: { paymentId: `pay_${seq}`, status: 'processing', amount: `${seq}.00`, currency: 'EUR' },
-        correlationId: `seq-${seq}`,
-      });
-      for (let attempt = 0; ; attempt++) {
-        if (attempt > 0) this.stats.retried.add(seq);
-        this.stats.attempts++;
-        const result = await this.post(body, token, `chaos-${this.runId}-${seq}`);
-        if (result.status === 202) {
-          this.accepted.push({ seq, id: result.id!, room });
-          this.stats.accepted++;
-          break;
-        }
-        if (result.status === 0) this.stats.errors++;
-        else this.stats.refused[result.status] = (this.stats.refused[result.status] ?? 0) + 1;
-        if (![0, 502, 503, 504].includes(result.status)) throw new Error(`publish #${seq} answered ${result.status}`);
-        // Faster than Retry-After (1 s) to keep the test short; a real publisher would honour it.
-        await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 50));
-      }
-      await new Promise((resolve) => setTimeout(resolve, this.intervalMs));
-    }
-  }
-
-  /**
-   * Whether the gateways honour `Idempotency-Key` on POST /api/events: the same key twice must
-   * give the same id. Without it a retry after an ambiguous failure can publish an event twice.
-   */
-  async idempotent(): Promise<boolean> {
-    const token = this.stack.token({ userId: 'publisher', email: 'publisher@demo.test', role: 'ADMIN' });
-    const body = JSON.stringify({ room: 'user:nobody', type: 'system:broadcast', payload: { message: 'idempotency probe', level: 'info' } });
-    const key = `probe-${randomBytes(8).toString('hex')}`;
-    const [first, second] = [await this.post(body, token, key), await this.post(body, token, key)];
-    if (first.status !== 202 || second.status !== 202) throw new Error(`idempotency probe answered ${first.status}, ${second.status}`);
-    return first.id === second.id;
-  }
-
-  private post(body: string, token: string, idempotencyKey: string): Promise<{ status: number; id?: string }> {
-    return new Promise((resolve) => {
-      const request = httpsRequest(
-        {
-          host: '127.0.0.1',
-          port: Number(new URL(this.stack.origin).port),
-          path: '/api/events',
-          method: 'POST',
-          agent: this.agent,
-          headers: {
-            'content-type': 'application/json',
-            authorization: `Bearer ${token}`,
-            'content-length': Buffer.byteLength(body),
-            'idempotency-key': idempotencyKey,
-          },
-          timeout: 5000,
-        },
-        (response) => {
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () => {
-            const status = response.statusCode ?? 0;
-            try {
-              resolve(status === 202 ? { status, id: (JSON.parse(Buffer.concat(chunks).toString()) as { id: string }).id } : { status });
-            } catch {
-              resolve({ status: 0 });
-            }
-          });
-          response.on('error', () => resolve({ status: 0 }));
-        },
-      );
-      request.on('timeout', () => request.destroy(new Error('timeout')));
-      request.on('error', () => resolve({ status: 0 }));
-      request.end(body);
-    });
-  }
 }
 
 // ---------------------------------------------------------------- figures

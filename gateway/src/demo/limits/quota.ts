@@ -5,7 +5,7 @@
  * library's insurance limiter), rather than refusing everyone or letting everything through.
  */
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { RedisClientType } from 'redis';
+import type { NativeRedisClient } from '../../redis/connection.ts';
 
 export type Admission = { readonly ok: true } | { readonly ok: false; readonly retryAfterSeconds: number };
 
@@ -22,7 +22,7 @@ const ADMITTED: Admission = Object.freeze({ ok: true });
 export class Quota {
   private readonly limiter: RateLimiterAbstract;
 
-  constructor(options: QuotaOptions, redis?: RedisClientType) {
+  constructor(options: QuotaOptions, redis?: NativeRedisClient) {
     const limits = { points: options.points, duration: options.windowSeconds, keyPrefix: `realtime:quota:${options.name}` };
     this.limiter = redis
       ? new RateLimiterRedis({

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { canTransitionPayment, PAYMENT_STATUSES } from '@payments-system/protocol';
 import { startRedis, type RedisServer } from '../../../test/bus/redis-server.ts';
 import { IllegalTransition, InMemoryPaymentStore, PaymentNotFound, StoreFull, type PaymentLimits, type PaymentStore } from './payment-store.ts';
+import { RedisConnection } from '../../redis/connection.ts';
 import { RedisPaymentStore } from './redis-payment-store.ts';
 
 const input = { ownerId: 'alice', amount: '12.50', currency: 'EUR', description: 'coffee' };
@@ -36,7 +37,7 @@ const implementations: Array<[string, (limits?: PaymentLimits) => Promise<Paymen
   [
     'redis',
     async (limits) => {
-      const store = new RedisPaymentStore(redis.url, limits, `test${++prefixes}:`, ticking());
+      const store = new RedisPaymentStore(new RedisConnection(redis.settings, { name: 'payments', failFast: true }), limits, `test${++prefixes}:`, ticking());
       await store.connect();
       redisStores.push(store);
       return store;

@@ -1,7 +1,8 @@
 /**
  * Payments in Redis, shared by every gateway. Each payment is one JSON string; sorted sets by
  * creation time keep the order and the bounds, one for all payments and one per owner. A creation
- * and a status change are each one Lua script: the creation checks the bounds and drops the
+ * and a status change are each one Lua script, written with the replicas' acknowledgement when the
+ * gateway asks for one (see redis/connection.ts): the creation checks the bounds and drops the
  * owner's own oldest payments past theirs; the status change checks the current status against
  * the state machine, so two gateways (or two admins) cannot both move a payment.
  *
@@ -9,8 +10,8 @@
  *   <prefix>payments                  sorted set of every id by creation time
  *   <prefix>payments:owner:<ownerId>  sorted set of one owner's ids by creation time
  */
-import type { RedisClientType } from 'redis';
-import { createRedisClient, orUnavailable } from '../../redis/client.ts';
+import type { RedisConnection } from '../../redis/connection.ts';
+import { orUnavailable } from '../../redis/unavailable.ts';
 import { PAYMENT_STATUSES, PAYMENT_TRANSITIONS, type Payment, type PaymentStatus } from '@payments-system/protocol';
 import {
   DEFAULT_PAYMENT_LIMITS,
@@ -68,34 +69,31 @@ const FROM: { readonly [S in PaymentStatus]: PaymentStatus[] } = Object.fromEntr
 ) as { [S in PaymentStatus]: PaymentStatus[] };
 
 export class RedisPaymentStore implements PaymentStore {
-  private readonly client: RedisClientType;
-
+  /** `connection` fails fast (errors surface on each command as 503) and reconnects by itself. */
   constructor(
-    url: string,
+    private readonly connection: RedisConnection,
     private readonly limits: PaymentLimits = DEFAULT_PAYMENT_LIMITS,
     private readonly prefix = 'realtime:',
     private readonly now: () => Date = () => new Date(),
     /** The newest payments `list` and `inFlight` look at. */
     private readonly window = LIST_WINDOW,
-  ) {
-    this.client = createRedisClient(url, { failFast: true });
-    this.client.on('error', () => undefined);
-  }
+  ) {}
 
   async connect(): Promise<void> {
-    await this.client.connect();
+    await this.connection.connect();
   }
 
   async close(): Promise<void> {
-    this.client.destroy();
+    this.connection.destroy();
   }
 
   async create(input: NewPayment): Promise<Payment> {
     const payment = newPayment(input, this.now());
     const outcome = await this.run(() =>
-      this.client.eval(CREATE, {
-        keys: [this.key('payment', payment.paymentId), this.key('payments'), this.ownerKey(input.ownerId)],
-        arguments: [
+      this.connection.write(
+        CREATE,
+        [this.key('payment', payment.paymentId), this.key('payments'), this.ownerKey(input.ownerId)],
+        [
           JSON.stringify(payment),
           String(Date.parse(payment.createdAt)),
           payment.paymentId,
@@ -103,14 +101,14 @@ export class RedisPaymentStore implements PaymentStore {
           String(this.limits.maxTotal),
           this.key('payment', ''),
         ],
-      }),
+      ),
     );
     if (outcome === 'full') throw new StoreFull();
     return payment;
   }
 
   async get(paymentId: string): Promise<Payment | undefined> {
-    const raw = await this.run(() => this.client.get(this.key('payment', paymentId)));
+    const raw = await this.run(() => this.connection.commands.get(this.key('payment', paymentId)));
     return raw === null ? undefined : (JSON.parse(raw) as Payment);
   }
 
@@ -124,10 +122,7 @@ export class RedisPaymentStore implements PaymentStore {
 
   async transition(paymentId: string, to: PaymentStatus): Promise<Transition> {
     const reply = (await this.run(() =>
-      this.client.eval(TRANSITION, {
-        keys: [this.key('payment', paymentId)],
-        arguments: [to, this.now().toISOString(), ...FROM[to]],
-      }),
+      this.connection.write(TRANSITION, [this.key('payment', paymentId)], [to, this.now().toISOString(), ...FROM[to]]),
     )) as string[];
     const [outcome, first, second] = reply;
     if (outcome === 'missing') throw new PaymentNotFound(paymentId);
@@ -136,9 +131,9 @@ export class RedisPaymentStore implements PaymentStore {
   }
 
   private async newest(index: string): Promise<Payment[]> {
-    const ids = await this.run(() => this.client.zRange(index, 0, this.window - 1, { REV: true }));
+    const ids = await this.run(() => this.connection.commands.zRange(index, 0, this.window - 1, { REV: true }));
     if (ids.length === 0) return [];
-    const raws = await this.run(() => this.client.mGet(ids.map((id) => this.key('payment', id))));
+    const raws = await this.run(() => this.connection.commands.mGet(ids.map((id) => this.key('payment', id))));
     return raws.flatMap((raw) => (raw === null ? [] : [JSON.parse(raw) as Payment]));
   }
 

@@ -1,13 +1,15 @@
 /**
- * Sessions in Redis, shared by every gateway. Rotation runs as one Lua script, so two refreshes
- * racing with the same token cannot both succeed: the loser is a reuse, as it should be.
+ * Sessions in Redis, shared by every gateway. Every change is one Lua script, written with the
+ * replicas' acknowledgement when the gateway asks for one (see redis/connection.ts). Rotation as a
+ * script means two refreshes racing with the same token cannot both succeed: the loser is a reuse,
+ * as it should be.
  *
  *   <prefix>session:<id>    hash {userId, expiresAt, currentHash, revoked}, expires with the session
  *   <prefix>refresh:<hash>  the session id, for every hash the session issued (reuse detection)
  *   <prefix>user:<userId>   set of the user's session ids (logout everywhere)
  */
-import type { RedisClientType } from 'redis';
-import { createRedisClient, orUnavailable } from '../../redis/client.ts';
+import { orUnavailable } from '../../redis/unavailable.ts';
+import type { RedisConnection } from '../../redis/connection.ts';
 import {
   hashRefreshToken,
   newRefreshToken,
@@ -17,6 +19,29 @@ import {
   type RefreshFailure,
   type SessionStore,
 } from './session-store.ts';
+
+/** KEYS: session, refresh, user set. ARGV: userId, expiresAt, hash, ttl ms, session id. */
+const START = `
+redis.call('HSET', KEYS[1], 'userId', ARGV[1], 'expiresAt', ARGV[2], 'currentHash', ARGV[3], 'revoked', '0')
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[4])
+redis.call('SADD', KEYS[3], ARGV[5])
+redis.call('PEXPIRE', KEYS[3], ARGV[4])
+return 1
+`;
+
+/** Marks every live session of a user revoked; returns their ids. KEYS: user set. ARGV: key prefix. */
+const REVOKE_USER = `
+local revoked = {}
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local key = ARGV[1] .. 'session:' .. id
+  if redis.call('EXISTS', key) == 1 then
+    redis.call('HSET', key, 'revoked', '1')
+    revoked[#revoked + 1] = id
+  end
+end
+return revoked
+`;
 
 const ROTATE = `
 local sid = redis.call('GET', KEYS[1])
@@ -37,21 +62,16 @@ return {'ok', sid, s[1]}
 `;
 
 export class RedisSessionStore implements SessionStore {
-  private readonly client: RedisClientType;
-
+  /** `connection` fails fast (errors surface on each command as 503) and reconnects by itself. */
   constructor(
-    url: string,
+    private readonly connection: RedisConnection,
     private readonly ttlSeconds: number,
     private readonly prefix = 'realtime:',
     private readonly now: () => number = Date.now,
-  ) {
-    this.client = createRedisClient(url, { failFast: true });
-    // Errors surface on each command (503); the client reconnects by itself.
-    this.client.on('error', () => undefined);
-  }
+  ) {}
 
   async connect(): Promise<void> {
-    await this.client.connect();
+    await this.connection.connect();
   }
 
   async start(userId: string): Promise<IssuedRefresh> {
@@ -60,14 +80,11 @@ export class RedisSessionStore implements SessionStore {
     const hash = hashRefreshToken(refreshToken);
     const ttlMs = this.ttlSeconds * 1000;
     await this.run(() =>
-      this.client
-        .multi()
-        .hSet(this.key('session', sessionId), { userId, expiresAt: String(this.now() + ttlMs), currentHash: hash, revoked: '0' })
-        .pExpire(this.key('session', sessionId), ttlMs)
-        .set(this.key('refresh', hash), sessionId, { PX: ttlMs })
-        .sAdd(this.key('user', userId), sessionId)
-        .pExpire(this.key('user', userId), ttlMs)
-        .exec(),
+      this.connection.write(
+        START,
+        [this.key('session', sessionId), this.key('refresh', hash), this.key('user', userId)],
+        [userId, String(this.now() + ttlMs), hash, String(ttlMs), sessionId],
+      ),
     );
     return { sessionId, userId, refreshToken };
   }
@@ -76,10 +93,7 @@ export class RedisSessionStore implements SessionStore {
     const next = newRefreshToken();
     const presented = hashRefreshToken(refreshToken);
     const reply = (await this.run(() =>
-      this.client.eval(ROTATE, {
-        keys: [this.key('refresh', presented)],
-        arguments: [presented, hashRefreshToken(next), String(this.now()), this.prefix],
-      }),
+      this.connection.write(ROTATE, [this.key('refresh', presented)], [presented, hashRefreshToken(next), String(this.now()), this.prefix]),
     )) as string[];
     const [outcome, sessionId, userId] = reply;
     if (outcome !== 'ok' || sessionId === undefined || userId === undefined) throw new RefreshRefused(outcome as RefreshFailure);
@@ -87,25 +101,16 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async revokeUser(userId: string): Promise<string[]> {
-    const ids = await this.run(() => this.client.sMembers(this.key('user', userId)));
-    const revoked: string[] = [];
-    for (const id of ids) {
-      const key = this.key('session', id);
-      // HSET only on a session that still exists (an expired one is already gone).
-      if ((await this.run(() => this.client.exists(key))) === 1) {
-        await this.run(() => this.client.hSet(key, 'revoked', '1'));
-        revoked.push(id);
-      }
-    }
-    return revoked;
+    // HSET only on a session that still exists (an expired one is already gone).
+    return (await this.run(() => this.connection.write(REVOKE_USER, [this.key('user', userId)], [this.prefix]))) as string[];
   }
 
   async isRevoked(sessionId: string): Promise<boolean> {
-    return (await this.run(() => this.client.hGet(this.key('session', sessionId), 'revoked'))) === '1';
+    return (await this.run(() => this.connection.commands.hGet(this.key('session', sessionId), 'revoked'))) === '1';
   }
 
   async close(): Promise<void> {
-    this.client.destroy();
+    this.connection.destroy();
   }
 
   private key(kind: 'session' | 'refresh' | 'user', id: string): string {

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startRedis, type RedisServer } from '../../../test/bus/redis-server.ts';
+import { RedisConnection } from '../../redis/connection.ts';
 import { RedisSessionStore } from './redis-session-store.ts';
 import { InMemorySessionStore, RefreshRefused, type SessionStore } from './session-store.ts';
 
@@ -22,7 +23,7 @@ const implementations: Array<[string, (ttlSeconds: number, now?: () => number) =
   [
     'redis',
     async (ttl, now) => {
-      const store = new RedisSessionStore(redis.url, ttl, `test${++prefixes}:`, now);
+      const store = new RedisSessionStore(new RedisConnection(redis.settings, { name: 'sessions', failFast: true }), ttl, `test${++prefixes}:`, now);
       await store.connect();
       return store;
     },
@@ -89,7 +90,7 @@ for (const [name, open] of implementations) {
 describe('session store (redis) while Redis is down', () => {
   it('rejects with a 503 error rather than hanging or pretending', async () => {
     const down = await startRedis();
-    const store = new RedisSessionStore(down.url, 60, 'down:');
+    const store = new RedisSessionStore(new RedisConnection(down.settings, { name: 'sessions', failFast: true }), 60, 'down:');
     await store.connect();
     await down.stop();
     await assert.rejects(store.start('alice'), (error: unknown) => (error as { status?: number }).status === 503);

@@ -11,7 +11,7 @@
  * spending many accounts' quotas or the gateway's CPU.
  */
 import { createHash } from 'node:crypto';
-import type { RedisClientType } from 'redis';
+import type { NativeRedisClient } from '../../redis/connection.ts';
 import { addressKey } from '../limits/client-address.ts';
 import { Quota } from '../limits/quota.ts';
 
@@ -31,7 +31,7 @@ export class LoginThrottle {
   private readonly accounts: Quota;
   private readonly addresses: Quota;
 
-  constructor(options: LoginThrottleOptions, redis?: RedisClientType) {
+  constructor(options: LoginThrottleOptions, redis?: NativeRedisClient) {
     this.accounts = new Quota({ name: 'login-account', points: options.maxAttemptsPerAccount, windowSeconds: options.windowSeconds }, redis);
     this.addresses = new Quota({ name: 'login-address', points: options.maxAttemptsPerAddress, windowSeconds: options.windowSeconds }, redis);
   }

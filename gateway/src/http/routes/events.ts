@@ -26,7 +26,8 @@ export function eventRoutes(bus: Bus, verifier: TokenVerifier, metrics: GatewayM
       id = await bus.publish(request.value, idempotencyKey === undefined ? {} : { idempotencyKey });
     } catch (error) {
       if (!(error instanceof BusUnavailable)) throw error;
-      ctx.state.log.warn({ err: error.message }, 'publish refused: bus unavailable');
+      metrics.eventsRefused.inc({ reason: error.reason });
+      ctx.state.log.warn({ err: error.message, reason: error.reason }, 'publish refused: bus unavailable');
       ctx.set('Retry-After', '1');
       return ctx.throw(503, 'event bus unavailable; retry', { expose: true });
     }

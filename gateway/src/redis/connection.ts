@@ -1,0 +1,253 @@
+/**
+ * The one way the gateway connects to Redis (node-redis), for every user of it: the bus's writer
+ * and reader, login sessions, payments. The target is either one server (`REDIS_URL`) or whatever
+ * primary the Sentinels name (`REDIS_SENTINELS`, node-redis's own Sentinel client, which follows a
+ * failover by itself).
+ *
+ * With `minReplicasAck` > 0, nothing this gateway writes or reads is trusted until that many
+ * replicas hold it: a write runs with `WAIT` on the same connection (an unacknowledged write is
+ * a 503, `NotReplicated`), and what a reader read is confirmed the same way by a write after it
+ * (the fence) and a `WAIT`. So no client is shown an event, and no publisher a 202, that a
+ * failover to a replica could take back (docs/architecture.md, "Redis Sentinel").
+ */
+import { createHash } from 'node:crypto';
+import { createClient, createSentinel, MultiErrorReply, type RedisClientType, type RedisSentinelType } from 'redis';
+import type { GatewayConfig } from '../config.ts';
+
+export interface RedisNodeAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export type RedisTarget =
+  | { readonly kind: 'url'; readonly url: string; readonly password?: string }
+  | {
+      readonly kind: 'sentinel';
+      readonly sentinels: readonly RedisNodeAddress[];
+      /** The name the Sentinels monitor the primary under. */
+      readonly master: string;
+      /** For the data nodes (the Sentinels themselves are reached without one). */
+      readonly password?: string;
+      readonly tls: boolean;
+    };
+
+export interface RedisSettings {
+  readonly target: RedisTarget;
+  /** Replicas that must hold a write (and anything read) before the gateway relies on it; 0: none. */
+  readonly minReplicasAck: number;
+  /** How long a `WAIT` for them may take before the write is refused. */
+  readonly waitTimeoutMs: number;
+}
+
+// RESP2 replies (arrays), whatever node-redis's type defaults say.
+type Client = RedisClientType<{}, {}, {}, 2, {}>;
+type Sentinel = RedisSentinelType<{}, {}, {}, 2, {}>;
+export type NativeRedisClient = Client | Sentinel;
+
+/** Where Redis is and what it must acknowledge, from the configuration; undefined without Redis. */
+export function redisSettingsOf(config: GatewayConfig): RedisSettings | undefined {
+  const password = config.redisPassword === undefined ? {} : { password: config.redisPassword };
+  const common = { minReplicasAck: config.redisMinReplicasAck, waitTimeoutMs: config.redisWaitTimeoutMs };
+  if (config.redisSentinels.length > 0) {
+    return { target: { kind: 'sentinel', sentinels: config.redisSentinels, master: config.redisSentinelMaster, tls: config.redisTls, ...password }, ...common };
+  }
+  return config.redisUrl === undefined ? undefined : { target: { kind: 'url', url: config.redisUrl, ...password }, ...common };
+}
+
+/** The commands the gateway runs outside pipelines: reads (writes go through `write`). */
+export type RedisCommands = Pick<
+  Client,
+  'get' | 'mGet' | 'hGet' | 'sMembers' | 'exists' | 'zCard' | 'zRange' | 'xTrim' | 'info'
+>;
+
+/** A write Redis applied that too few replicas acknowledged in time: rendered as 503, retry. */
+export class NotReplicated extends Error {
+  override readonly name = 'NotReplicated';
+  readonly status = 503;
+  readonly expose = true;
+}
+
+export interface ConnectionOptions {
+  /** For logs and metrics: `bus-writer`, `bus-reader`, `sessions`, … */
+  readonly name: string;
+  /**
+   * Refuse commands while disconnected instead of queueing them in this process (where a crash
+   * would lose them): callers answer 503 at once.
+   */
+  readonly failFast: boolean;
+}
+
+export interface ConnectionEvents {
+  /** Every error of the connection (it reconnects by itself). */
+  error?(error: Error): void;
+  ready?(): void;
+  /** The primary changed (Sentinel mode): its new address. */
+  primaryChanged?(address: string): void;
+  /** Too few replicas acknowledged a write or a read in time. */
+  notReplicated?(): void;
+}
+
+/** A pipelined command: its arguments, as Redis takes them. */
+export type RawCommand = readonly string[];
+
+/** Reconnect after 50 ms, doubling up to 2 s, for as long as it takes. */
+const reconnectStrategy = (retries: number): number => Math.min(50 * 2 ** retries, 2000);
+
+export class RedisConnection {
+  readonly commands: RedisCommands;
+  private readonly client: Client | undefined;
+  private readonly sentinel: Sentinel | undefined;
+  private currentPrimary: string | undefined;
+  private readonly fenceKey = 'realtime:fence';
+
+  constructor(
+    readonly settings: RedisSettings,
+    readonly options: ConnectionOptions,
+    private readonly events: ConnectionEvents = {},
+  ) {
+    const { target } = settings;
+    if (target.kind === 'url') {
+      const client: Client = createClient({
+        url: target.url,
+        ...(target.password !== undefined && { password: target.password }),
+        disableOfflineQueue: options.failFast,
+        socket: { reconnectStrategy },
+        RESP: 2,
+      });
+      client.on('error', (error: Error) => events.error?.(error));
+      client.on('ready', () => events.ready?.());
+      this.client = client;
+      this.commands = client;
+      this.currentPrimary = new URL(target.url).host;
+    } else {
+      const sentinel: Sentinel = createSentinel({
+        name: target.master,
+        sentinelRootNodes: target.sentinels.map(({ host, port }) => ({ host, port })),
+        nodeClientOptions: {
+          ...(target.password !== undefined && { password: target.password }),
+          disableOfflineQueue: options.failFast,
+          socket: { reconnectStrategy, ...(target.tls && { tls: true as const }) },
+        },
+        // A command that failed is not sent again by the client: a write that may have landed is
+        // the caller's to retry (with an idempotency key), and a 503 beats a request left waiting.
+        maxCommandRediscovers: 0,
+        RESP: 2,
+      });
+      sentinel.on('error', (error: unknown) => events.error?.(error instanceof Error ? error : new Error(String(error))));
+      sentinel.on('ready', () => events.ready?.());
+      sentinel.on('topology-change', (event: { type: string; node?: RedisNodeAddress }) => {
+        if (event.type !== 'MASTER_CHANGE' || event.node === undefined) return;
+        this.currentPrimary = `${event.node.host}:${event.node.port}`;
+        events.primaryChanged?.(this.currentPrimary);
+      });
+      this.sentinel = sentinel;
+      this.commands = sentinel;
+    }
+  }
+
+  /**
+   * The node-redis client itself (one server) or Sentinel client (which follows a failover), for a
+   * library that speaks to Redis on its own (the quotas' rate-limiter-flexible).
+   */
+  get native(): NativeRedisClient {
+    return (this.client ?? this.sentinel) as NativeRedisClient;
+  }
+
+  /** `host:port` of the primary this connection writes to, as far as it knows. */
+  get primary(): string | undefined {
+    return this.currentPrimary;
+  }
+
+  async connect(): Promise<void> {
+    if (this.client) await this.client.connect();
+    else await this.sentinel?.connect();
+  }
+
+  destroy(): void {
+    this.client?.destroy();
+    void this.sentinel?.destroy().catch(() => undefined);
+  }
+
+  /**
+   * Runs `script` (a write) and, when replicas must acknowledge, `WAIT` right after it on the same
+   * connection. Throws NotReplicated when too few did in time; the script's effect stays on the
+   * primary, so a retry must be idempotent (the bus's idempotency key, the stores' scripts).
+   */
+  async write(script: string, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    const [reply] = await this.confirmed([scriptCall(script, keys, args)], 'write');
+    return reply;
+  }
+
+  /**
+   * Runs read-only `commands` in one pipeline and, when replicas must acknowledge, a fence write
+   * and `WAIT` after them on the same connection: once acknowledged, everything they read was
+   * written before the fence, so the replicas hold it too. Throws NotReplicated otherwise.
+   */
+  async read(commands: readonly RawCommand[]): Promise<unknown[]> {
+    return this.confirmed(commands, 'read');
+  }
+
+  /** `EVALSHA_RO` of a read-only script, confirmed like `read`. */
+  async readScript(script: string, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    const [reply] = await this.read([scriptCall(script, keys, args, true)]);
+    return reply;
+  }
+
+  private async confirmed(commands: readonly RawCommand[], kind: 'write' | 'read'): Promise<unknown[]> {
+    const { minReplicasAck, waitTimeoutMs } = this.settings;
+    const tail: RawCommand[] =
+      minReplicasAck === 0
+        ? []
+        : [...(kind === 'read' ? [['SET', this.fenceKey, '1', 'PX', '60000']] : []), ['WAIT', String(minReplicasAck), String(waitTimeoutMs)]];
+    let replies = await this.pipeline([...commands, ...tail]).catch((error: unknown) => this.retryUnloaded(error, commands, tail));
+    if (minReplicasAck > 0) {
+      const acknowledged = Number(replies.at(-1));
+      if (!(acknowledged >= minReplicasAck)) {
+        this.events.notReplicated?.();
+        throw new NotReplicated(`${acknowledged} of ${minReplicasAck} replicas acknowledged within ${waitTimeoutMs} ms`);
+      }
+      replies = replies.slice(0, commands.length);
+    }
+    return replies;
+  }
+
+  /** A script this node has not cached (a new primary, a restarted one): the pipeline again, with the script's source. */
+  private async retryUnloaded(error: unknown, commands: readonly RawCommand[], tail: readonly RawCommand[]): Promise<unknown[]> {
+    const errors = error instanceof MultiErrorReply ? [...error.errors()] : [error as Error];
+    if (!errors.some((reply) => reply?.message?.startsWith('NOSCRIPT'))) throw error;
+    return this.pipeline([...commands.map(withSource), ...tail]);
+  }
+
+  private async pipeline(commands: readonly RawCommand[]): Promise<unknown[]> {
+    if (this.client) {
+      // node-redis queues a pipeline while disconnected even without its offline queue.
+      if (this.options.failFast && !this.client.isReady) throw new Error('the connection to Redis is not ready');
+      const multi = this.client.multi();
+      for (const command of commands) multi.addCommand([...command]);
+      return (await multi.execAsPipeline()) as unknown[];
+    }
+    const multi = (this.sentinel as Sentinel).multi();
+    for (const command of commands) multi.addCommand(false, [...command]);
+    return (await multi.execAsPipeline()) as unknown[];
+  }
+}
+
+/** Scripts by their SHA1 and back, to send the source again where a node has not cached it. */
+const sources = new Map<string, string>();
+const hashes = new Map<string, string>();
+
+function scriptCall(script: string, keys: readonly string[], args: readonly string[], readOnly = false): RawCommand {
+  let sha = hashes.get(script);
+  if (sha === undefined) {
+    sha = createHash('sha1').update(script).digest('hex');
+    hashes.set(script, sha);
+    sources.set(sha, script);
+  }
+  return [readOnly ? 'EVALSHA_RO' : 'EVALSHA', sha, String(keys.length), ...keys, ...args];
+}
+
+function withSource(command: RawCommand): RawCommand {
+  const [name, sha, ...rest] = command;
+  if (name !== 'EVALSHA' && name !== 'EVALSHA_RO') return command;
+  return [name === 'EVALSHA' ? 'EVAL' : 'EVAL_RO', sources.get(sha as string) as string, ...rest];
+}
