@@ -6,6 +6,10 @@
  *
  *   node --import tsx bench/bus-cost.mts [events=20000] [users=20000]
  *
+ * Then what waiting for a replica costs (REDIS_MIN_REPLICAS_ACK 1 against 0), on a primary with
+ * one replica: the publisher's latency with one publish in flight, the rate with 64 in flight,
+ * and the time from publish to delivery by a gateway's reader (which confirms its reads too).
+ *
  * Memory: `used_memory` after the events minus before, ÷ events, for two room mixes: every event
  * to one of `users` users' rooms (most rooms hold one event: the worst case for a history per
  * room), and every event to one of 10 rooms. Cost: Redis's own CPU (INFO cpu) per publish, and
@@ -136,4 +140,63 @@ for (const [mix, roomOf] of mixes) {
       `| ${mix} | ${design} | ${Math.round(r.bytesPerEvent)} B | ${r.redisCpuUsPerPublish.toFixed(1)} µs | ${r.p50.toFixed(2)} / ${r.p99.toFixed(2)} ms | ${Math.round(r.perSecond64).toLocaleString('en-US')} |`,
     );
   }
+}
+
+let runs = 0;
+async function waitCost(minReplicasAck: number, url: string) {
+  const run = ++runs;
+  const delivered = new Map<string, number>();
+  const bus = new RedisBus({
+    redis: { target: { kind: 'url', url }, minReplicasAck, waitTimeoutMs: 1000 },
+    retention: { count: events * 2, roomCount: 1001, ageMs: 3_600_000 },
+    logger,
+    blockMs: 1000,
+  });
+  await bus.start((_room, event) => delivered.set(event.id!, performance.now()));
+  for (let i = 0; i < 200; i++) await bus.publish(request(i, 'user:warm'), { idempotencyKey: `warm-${run}-${i}` });
+  const sequential = Math.min(events, 5000);
+  const latencies: number[] = [];
+  const sent = new Map<string, number>();
+  for (let n = 0; n < sequential; n++) {
+    const t0 = performance.now();
+    const id = await bus.publish(request(n, `user:u${n % users}`), { idempotencyKey: `w${run}-${n}` });
+    latencies.push(performance.now() - t0);
+    sent.set(id, t0);
+  }
+  const t1 = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 64 }, async () => {
+      while (next < sequential) {
+        const n = next++;
+        await bus.publish(request(n, `user:u${n % users}`), { idempotencyKey: `w${run}-64-${n}` });
+      }
+    }),
+  );
+  const perSecond64 = sequential / ((performance.now() - t1) / 1000);
+  while (delivered.size < sent.size + sequential + 200) await new Promise((resolve) => setTimeout(resolve, 10));
+  await bus.close();
+  const deliveries = [...sent].map(([id, at]) => delivered.get(id)! - at).sort((a, b) => a - b);
+  latencies.sort((a, b) => a - b);
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), perSecond64, d50: percentile(deliveries, 50), d99: percentile(deliveries, 99) };
+}
+
+const primary = await startRedis();
+const replica = await startRedis({ args: ['--replicaof', '127.0.0.1', String(primary.port)] });
+try {
+  const admin = createClient({ url: primary.url });
+  await admin.connect();
+  while (!/connected_slaves:1[\s\S]*state=online/.test(await admin.info('replication'))) await new Promise((resolve) => setTimeout(resolve, 50));
+  admin.destroy();
+  console.log('');
+  console.log(`a primary with one replica (both appendfsync always), ${Math.min(events, 5000).toLocaleString('en-US')} publishes each`);
+  console.log('| REDIS_MIN_REPLICAS_ACK | publish latency p50 / p99, one in flight | publishes/s, 64 in flight | publish to delivery p50 / p99 |');
+  console.log('|---|---|---|---|');
+  for (const ack of [0, 1, 0, 1]) {
+    const r = await waitCost(ack, primary.url);
+    console.log(`| ${ack} | ${r.p50.toFixed(2)} / ${r.p99.toFixed(2)} ms | ${Math.round(r.perSecond64).toLocaleString('en-US')} | ${r.d50.toFixed(2)} / ${r.d99.toFixed(2)} ms |`);
+  }
+} finally {
+  await replica.stop();
+  await primary.stop();
 }

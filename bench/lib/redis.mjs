@@ -34,18 +34,20 @@ async function waitForPort(port, child, timeoutMs = 10_000) {
   }
 }
 
-export async function startRedis() {
+/** `args`: more options (`--replicaof 127.0.0.1 <port>` for a replica). */
+export async function startRedis({ args = [] } = {}) {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'bench-redis-'));
   const child = spawn(
     REDIS,
-    ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--daemonize', 'no', '--loglevel', 'warning'],
+    ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--daemonize', 'no', '--loglevel', 'warning', '--repl-diskless-sync-delay', '0', ...args],
     { stdio: 'ignore' },
   );
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
   await waitForPort(port, child);
   return {
+    port,
     url: `redis://127.0.0.1:${port}`,
     pid: child.pid,
     /** CPU seconds (user + system) the server has used, from /proc. */

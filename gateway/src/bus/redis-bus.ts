@@ -35,6 +35,8 @@ export interface RedisBusOptions {
 type RawRead = Array<[stream: string, entries: Array<[id: string, fields: string[]]>]> | null;
 
 const BATCH = 500;
+/** Connections that publish (and replay) side by side: each WAIT for the replicas holds one. */
+const WRITERS = 8;
 
 /** Event ids compared in Lua as digit strings (a client's `since` may exceed a double's precision). */
 const COMPARE_IDS = `
@@ -186,7 +188,7 @@ export class RedisBus implements Bus {
     });
     // Publishing fails fast while Redis is away (the API answers 503 and the publisher retries)
     // rather than queueing events in this process where a crash would lose them.
-    this.writer = new RedisConnection(options.redis, { name: 'bus-writer', failFast: true }, logged('writer', events));
+    this.writer = new RedisConnection(options.redis, { name: 'bus-writer', failFast: true, poolSize: WRITERS }, logged('writer', events));
     this.reader = new RedisConnection(options.redis, { name: 'bus-reader', failFast: false }, logged('reader', { notReplicated: events.notReplicated }));
   }
 

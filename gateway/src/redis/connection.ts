@@ -42,6 +42,7 @@ export interface RedisSettings {
 // RESP2 replies (arrays), whatever node-redis's type defaults say.
 type Client = RedisClientType<{}, {}, {}, 2, {}>;
 type Sentinel = RedisSentinelType<{}, {}, {}, 2, {}>;
+type SentinelLease = Awaited<ReturnType<Sentinel['acquire']>>;
 export type NativeRedisClient = Client | Sentinel;
 
 /** Where Redis is and what it must acknowledge, from the configuration; undefined without Redis. */
@@ -75,6 +76,11 @@ export interface ConnectionOptions {
    * would lose them): callers answer 503 at once.
    */
   readonly failFast: boolean;
+  /**
+   * Connections that run pipelines side by side (default 1). A `WAIT` holds its connection until
+   * the replicas answer, so a writer that waits for them needs several to publish concurrently.
+   */
+  readonly poolSize?: number;
 }
 
 export interface ConnectionEvents {
@@ -94,8 +100,10 @@ export type RawCommand = readonly string[];
 const reconnectStrategy = (retries: number): number => Math.min(50 * 2 ** retries, 2000);
 
 export class RedisConnection {
-  readonly commands: RedisCommands;
-  private readonly client: Client | undefined;
+  /** One client per pooled connection (`url`), or one lease of each of the Sentinel client's connections. */
+  private readonly clients: Client[] = [];
+  private leases: SentinelLease[] = [];
+  private nextClient = 0;
   private readonly sentinel: Sentinel | undefined;
   private currentPrimary: string | undefined;
   private readonly fenceKey = 'realtime:fence';
@@ -107,17 +115,19 @@ export class RedisConnection {
   ) {
     const { target } = settings;
     if (target.kind === 'url') {
-      const client: Client = createClient({
-        url: target.url,
-        ...(target.password !== undefined && { password: target.password }),
-        disableOfflineQueue: options.failFast,
-        socket: { reconnectStrategy },
-        RESP: 2,
-      });
-      client.on('error', (error: Error) => events.error?.(error));
-      client.on('ready', () => events.ready?.());
-      this.client = client;
-      this.commands = client;
+      for (let i = 0; i < (options.poolSize ?? 1); i++) {
+        const client: Client = createClient({
+          url: target.url,
+          ...(target.password !== undefined && { password: target.password }),
+          disableOfflineQueue: options.failFast,
+          socket: { reconnectStrategy },
+          RESP: 2,
+        });
+        client.on('error', (error: Error) => events.error?.(error));
+        if (i === 0) client.on('ready', () => events.ready?.());
+        this.clients.push(client);
+      }
+
       this.currentPrimary = new URL(target.url).host;
     } else {
       const sentinel: Sentinel = createSentinel({
@@ -131,6 +141,8 @@ export class RedisConnection {
         // A command that failed is not sent again by the client: a write that may have landed is
         // the caller's to retry (with an idempotency key), and a 503 beats a request left waiting.
         maxCommandRediscovers: 0,
+        // One more than the leases taken at connect: the Sentinel client's own commands (`native`) need a free one.
+        masterPoolSize: (options.poolSize ?? 1) + 1,
         RESP: 2,
       });
       sentinel.on('error', (error: unknown) => events.error?.(error instanceof Error ? error : new Error(String(error))));
@@ -141,7 +153,6 @@ export class RedisConnection {
         events.primaryChanged?.(this.currentPrimary);
       });
       this.sentinel = sentinel;
-      this.commands = sentinel;
     }
   }
 
@@ -150,7 +161,12 @@ export class RedisConnection {
    * library that speaks to Redis on its own (the quotas' rate-limiter-flexible).
    */
   get native(): NativeRedisClient {
-    return (this.client ?? this.sentinel) as NativeRedisClient;
+    return (this.clients[0] ?? this.sentinel) as NativeRedisClient;
+  }
+
+  /** Reads outside pipelines, on the pool's first connection (connected first). */
+  get commands(): RedisCommands {
+    return (this.clients[0] ?? this.leases[0]) as RedisCommands;
   }
 
   /** `host:port` of the primary this connection writes to, as far as it knows. */
@@ -159,12 +175,17 @@ export class RedisConnection {
   }
 
   async connect(): Promise<void> {
-    if (this.client) await this.client.connect();
-    else await this.sentinel?.connect();
+    await Promise.all(this.clients.map((client) => client.connect()));
+    if (this.sentinel) {
+      await this.sentinel.connect();
+      // Each lease names one of the client's connections to the primary, for good: acquiring one
+      // per pipeline would cost ~25 ms (node-redis builds a client object for every lease).
+      this.leases = await Promise.all(Array.from({ length: this.options.poolSize ?? 1 }, () => (this.sentinel as Sentinel).acquire()));
+    }
   }
 
   destroy(): void {
-    this.client?.destroy();
+    for (const client of this.clients) client.destroy();
     void this.sentinel?.destroy().catch(() => undefined);
   }
 
@@ -218,15 +239,20 @@ export class RedisConnection {
     return this.pipeline([...commands.map(withSource), ...tail]);
   }
 
+  /** Runs `commands` back to back on one connection of the pool (so a WAIT covers the writes before it). */
   private async pipeline(commands: readonly RawCommand[]): Promise<unknown[]> {
-    if (this.client) {
+    const turn = this.nextClient++;
+    if (this.clients.length > 0) {
+      const client = this.clients[turn % this.clients.length] as Client;
       // node-redis queues a pipeline while disconnected even without its offline queue.
-      if (this.options.failFast && !this.client.isReady) throw new Error('the connection to Redis is not ready');
-      const multi = this.client.multi();
+      if (this.options.failFast && !client.isReady) throw new Error('the connection to Redis is not ready');
+      const multi = client.multi();
       for (const command of commands) multi.addCommand([...command]);
       return (await multi.execAsPipeline()) as unknown[];
     }
-    const multi = (this.sentinel as Sentinel).multi();
+    const lease = this.leases[turn % this.leases.length];
+    if (lease === undefined) throw new Error('not connected to Redis');
+    const multi = lease.multi();
     for (const command of commands) multi.addCommand(false, [...command]);
     return (await multi.execAsPipeline()) as unknown[];
   }
