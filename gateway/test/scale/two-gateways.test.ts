@@ -296,6 +296,7 @@ describe('recovery beyond the limits (two gateways on one Redis)', () => {
     assert.ok(refused, 'a 503 while Redis is down');
     assert.equal(refused.headers.get('retry-after'), '1');
     assert.deepEqual((await body(refused)).error, { code: 'SERVICE_UNAVAILABLE', message: 'event bus unavailable; retry' });
+    assert.match(await (await fetch(`${b.url}/metrics`)).text(), /^gateway_events_refused_total\{reason="unavailable"\} [1-9]/m);
     await redis.start();
     let id: string | undefined;
     const deadline = Date.now() + 5000;
