@@ -121,7 +121,7 @@ describe('Redis clients', () => {
   }
 
   it('the core opens only its bus clients; the demo opens its own', async () => {
-    const bus = new RedisBus({ url: redis.url, retention: { count: 100, ageMs: 60_000, bytes: 0 }, logger: createLogger('silent') });
+    const bus = new RedisBus({ redis: redis.settings, retention: { count: 100, roomCount: 101, ageMs: 60_000, bytes: 0 }, logger: createLogger('silent') });
     await bus.start(() => undefined);
     const busClients = await clientCount();
     await bus.close();

@@ -16,11 +16,11 @@ import { RoomRegistry } from './room-registry.ts';
 
 /** A bus whose `replay` answers when the test says so. */
 class FakeBus implements Bus {
-  readonly requests: Array<{ since: string; limit: number; answer(result: ReplayResult): void }> = [];
+  readonly requests: Array<{ since: string; rooms: Room[]; limit: number; answer(result: ReplayResult): void }> = [];
   livePosition = '0-0';
 
-  replay(since: string, limit: number): Promise<ReplayResult> {
-    return new Promise((answer) => this.requests.push({ since, limit, answer }));
+  replay(since: string, rooms: Iterable<Room>, limit: number): Promise<ReplayResult> {
+    return new Promise((answer) => this.requests.push({ since, rooms: [...rooms].sort(), limit, answer }));
   }
   position(): string {
     return this.livePosition;
@@ -104,11 +104,11 @@ describe('replay', () => {
     assert.equal(replays.canResume(alice), true);
   });
 
-  it('asks the bus for at most RECOVERY_MAX_EVENTS after `since`', async () => {
+  it("asks the bus for the socket's rooms only, at most RECOVERY_MAX_EVENTS after `since`", async () => {
     const { bus, replays, member } = harness(25);
     const alice = member();
     const started = replays.start(alice, '3-0', undefined);
-    assert.deepEqual(bus.requests.map(({ since, limit }) => [since, limit]), [['3-0', 25]]);
+    assert.deepEqual(bus.requests.map(({ since, rooms, limit }) => [since, rooms, limit]), [['3-0', [ALICE_ROOM], 25]]);
     bus.requests[0]!.answer({ ok: true, events: [] });
     await started;
     assert.deepEqual(seen(alice), ['resumed']);
@@ -122,7 +122,11 @@ describe('replay', () => {
     replays.join(alice, 'broadcast');
     live(event('2-0', ALICE_ROOM));
     live(event('2-1', 'broadcast'));
-    bus.requests[0]!.answer({ ok: true, events: [stored(event('1-5', ALICE_ROOM)), stored(event('1-6', 'broadcast'))] });
+    bus.requests[0]!.answer({ ok: true, events: [stored(event('1-5', ALICE_ROOM))] });
+    await settle();
+    // The room joined while the bus was read is read too, with what is left of the limit.
+    assert.deepEqual(bus.requests.map(({ rooms, limit }) => [rooms, limit]), [[[ALICE_ROOM], 100], [['broadcast'], 99]]);
+    bus.requests[1]!.answer({ ok: true, events: [stored(event('1-6', 'broadcast'))] });
     await started;
     assert.deepEqual(seen(alice), ['1-6', 'resumed', '2-1']);
     live(event('3-0', ALICE_ROOM));
@@ -144,6 +148,29 @@ describe('replay', () => {
     assert.deepEqual(seen(alice), ['5-0', '6-0', 'resumed'], 'the live 6-0 was replayed: not sent twice');
     live(event('7-0'));
     assert.deepEqual(seen(alice).at(-1), '7-0');
+  });
+
+  it('replays the rooms read one after the other in id order, and fails when a later read fails', async () => {
+    const { bus, replays, member } = harness(10);
+    bus.livePosition = '9-0';
+    const alice = member();
+    const started = replays.start(alice, '5-0', undefined);
+    replays.join(alice, 'payment:pay_1');
+    bus.requests[0]!.answer({ ok: true, events: [stored(event('6-0')), stored(event('8-0'))] });
+    await settle();
+    bus.requests[1]!.answer({ ok: true, events: [stored(event('7-0', 'payment:pay_1'))] });
+    await started;
+    assert.deepEqual(seen(alice), ['6-0', '7-0', '8-0', 'resumed']);
+
+    const bob = member();
+    const failing = replays.start(bob, '5-0', undefined);
+    replays.join(bob, 'broadcast');
+    bus.requests[2]!.answer({ ok: true, events: [stored(event('6-0'))] });
+    await settle();
+    bus.requests[3]!.answer({ ok: false, reason: 'too-many' });
+    await failing;
+    assert.deepEqual(seen(bob), ['recovery:failed']);
+    assert.deepEqual(bob.socket.messages()[0]!.payload, { since: '5-0', reason: 'too-many' });
   });
 
   for (const reason of ['too-old', 'too-many', 'unavailable'] as const) {
