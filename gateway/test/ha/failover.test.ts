@@ -205,7 +205,14 @@ describe('Redis Sentinel: two gateways through failovers of the Redis primary', 
       } finally {
         primary.destroy();
       }
-      const listed = (await (await api(b.url, 'GET', '/api/payments', undefined, token(ADMIN))).json()) as { payments: Array<{ paymentId: string; status: string }> };
+      // A read may still answer 503 while the gateway's connection moves to the new primary.
+      let answer = await api(b.url, 'GET', '/api/payments', undefined, token(ADMIN));
+      for (const deadline = Date.now() + 10_000; answer.status === 503 && Date.now() < deadline; ) {
+        await sleep(100);
+        answer = await api(b.url, 'GET', '/api/payments', undefined, token(ADMIN));
+      }
+      assert.equal(answer.status, 200);
+      const listed = (await answer.json()) as { payments: Array<{ paymentId: string; status: string }> };
       assert.deepEqual(
         listed.payments.filter((payment) => payment.paymentId === paymentId).map((payment) => payment.status),
         ['processing'],
