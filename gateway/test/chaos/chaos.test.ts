@@ -14,6 +14,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { compareEventIds, type Room } from '@payments-system/protocol';
 import { RecoveringClient } from '../scale/recovering-client.ts';
+import { roomMix, type Member } from '../support/traffic.ts';
 import { Publisher } from '../support/publisher.ts';
 import { percentile, startChaosStack, type ChaosStack } from './harness.ts';
 
@@ -23,19 +24,7 @@ const SHARED_PAYMENT: Room = 'payment:pay_chaos';
 const publishTarget = (stack: ChaosStack) => ({ origins: [stack.origin], token: stack.token, ca: stack.ca });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Half the events go to one user, the rest to shared rooms. */
-function roomOf(seq: number): Room {
-  const slot = seq % 10;
-  if (slot < 5) return `user:c${String(Math.floor(seq / 2) % CUSTOMERS).padStart(2, '0')}`;
-  if (slot < 7) return 'role:CUSTOMER';
-  if (slot < 9) return SHARED_PAYMENT;
-  return 'broadcast';
-}
-
-interface Member {
-  readonly client: RecoveringClient;
-  readonly rooms: ReadonlySet<Room>;
-}
+const roomOf = roomMix(CUSTOMERS, SHARED_PAYMENT);
 
 function members(stack: ChaosStack): Member[] {
   const list: Member[] = [];

@@ -21,6 +21,7 @@ import { hashRefreshToken } from '../../src/demo/sessions/session-store.ts';
 import { RecoveringClient } from '../scale/recovering-client.ts';
 import { connect } from '../support/client.ts';
 import { listeningUrl, spawnGateway, type GatewayProcess } from '../support/process.ts';
+import { roomMix, type Member } from '../support/traffic.ts';
 import { Publisher } from '../support/publisher.ts';
 import { MASTER_NAME, startSentinelStack, type SentinelStack } from './sentinel-stack.ts';
 
@@ -29,18 +30,7 @@ const SHARED_PAYMENT: Room = 'payment:pay_ha';
 const ADMIN: TokenSubject = { userId: 'admin_1', email: 'admin@demo.test', role: 'ADMIN' };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function roomOf(seq: number): Room {
-  const slot = seq % 10;
-  if (slot < 5) return `user:c${String(Math.floor(seq / 2) % CUSTOMERS).padStart(2, '0')}`;
-  if (slot < 7) return 'role:CUSTOMER';
-  if (slot < 9) return SHARED_PAYMENT;
-  return 'broadcast';
-}
-
-interface Member {
-  readonly client: RecoveringClient;
-  readonly rooms: ReadonlySet<Room>;
-}
+const roomOf = roomMix(CUSTOMERS, SHARED_PAYMENT);
 
 const figures: string[] = [];
 after(() => {
