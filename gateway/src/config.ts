@@ -65,6 +65,8 @@ export interface GatewayConfig {
   /** `resume` requests per socket: at once, and sustained per minute (a replay is expensive). */
   readonly resumeBurst: number;
   readonly resumesPerMinute: number;
+  /** Rooms one socket may watch the presence of at once. */
+  readonly maxPresenceWatches: number;
   /** Longest access-token lifetime accepted (`exp - iat`, and `exp - now`). */
   readonly jwtMaxTtlSeconds: number;
   /** Clock difference tolerated with token issuers, for `iat` and `nbf` in the future. */
@@ -164,6 +166,7 @@ const envSchema = {
   WS_MAX_SOCKETS_PER_USER: ['maxSocketsPerUser', integer(1, 100_000).default(32)],
   WS_RESUME_BURST: ['resumeBurst', integer(1, 1000).default(3)],
   WS_RESUMES_PER_MINUTE: ['resumesPerMinute', integer(1, 60_000).default(6)],
+  WS_MAX_PRESENCE_WATCHES: ['maxPresenceWatches', integer(0, 100_000).default(100)],
   JWT_MAX_TTL_SECONDS: ['jwtMaxTtlSeconds', integer(60, 30 * 86_400).default(86_400)],
   JWT_CLOCK_SKEW_SECONDS: ['jwtClockSkewSeconds', integer(0, 600).default(30)],
   LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: ['loginMaxAttemptsPerAccount', integer(1, 100_000).default(10)],

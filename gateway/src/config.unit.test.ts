@@ -40,6 +40,7 @@ describe('loadConfig', () => {
       maxSocketsPerUser: 32,
       resumeBurst: 3,
       resumesPerMinute: 6,
+      maxPresenceWatches: 100,
       jwtMaxTtlSeconds: 86_400,
       jwtClockSkewSeconds: 30,
       loginMaxAttemptsPerAccount: 10,

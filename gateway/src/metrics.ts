@@ -124,8 +124,36 @@ export class GatewayMetrics {
   });
   readonly internalErrors = new Counter({
     name: 'gateway_internal_errors_total',
-    help: 'Unexpected errors, by where they were caught (upgrade, message, http, uncaught_exception, unhandled_rejection). Any is a bug.',
+    help: 'Unexpected errors, by where they were caught (upgrade, message, presence, http, uncaught_exception, unhandled_rejection). Any is a bug.',
     labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+  readonly tokenRenewals = new Counter({
+    name: 'gateway_token_renewals_total',
+    help: 'In-band `auth` requests, by outcome (accepted, unauthorized, forbidden, unavailable, conflict).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly presenceRequests = new Counter({
+    name: 'gateway_presence_requests_total',
+    help: '`presence` requests and the lists the gateway sent again by itself, by outcome (watch, list, forbidden, too-many-watches, unavailable).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly presenceChanges = new Counter({
+    name: 'gateway_presence_changes_total',
+    help: 'Presence changes received from the store (every gateway), by change (joined, left).',
+    labelNames: ['change'] as const,
+    registers: [this.registry],
+  });
+  readonly presenceSyncFailures = new Counter({
+    name: 'gateway_presence_sync_failures_total',
+    help: 'Writes of this gateway\'s presence to Redis that failed (retried on the next heartbeat).',
+    registers: [this.registry],
+  });
+  readonly presenceGatewaysReaped = new Counter({
+    name: 'gateway_presence_gateways_reaped_total',
+    help: 'Gateways this one found dead (no presence heartbeat within HEARTBEAT_INTERVAL_MS + HEARTBEAT_TIMEOUT_MS) and whose members it removed.',
     registers: [this.registry],
   });
   readonly tokenExpiryCloses = new Counter({

@@ -23,6 +23,9 @@ import { healthRoutes } from './http/routes/health.ts';
 import { metricsRoutes } from './http/routes/metrics.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { GatewayMetrics } from './metrics.ts';
+import { InMemoryPresenceStore } from './presence/in-memory-presence-store.ts';
+import type { PresenceStore } from './presence/presence-store.ts';
+import { RedisPresenceStore } from './presence/redis-presence-store.ts';
 import { GatewaySocket } from './realtime/connection.ts';
 import { RealtimeHub, type HubStats } from './realtime/hub.ts';
 import { closeSocketsOnLogout } from './realtime/session-sync.ts';
@@ -34,6 +37,8 @@ export interface GatewayOptions extends Partial<GatewayConfig> {
   readonly logger?: Logger;
   /** Defaults to the in-memory bus. */
   readonly bus?: Bus;
+  /** Defaults to the in-memory presence store, or Redis with `redisUrl` (like the bus). */
+  readonly presence?: PresenceStore;
   /** Routes, room rules, a revocation check and event hooks of other services (extension.ts). */
   readonly extension?: GatewayExtension | GatewayExtensionFactory;
   /**
@@ -60,7 +65,7 @@ export interface Gateway {
 }
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  const { logger: givenLogger, bus: givenBus, extension: givenExtension, now = Date.now, ...overrides } = options;
+  const { logger: givenLogger, bus: givenBus, presence: givenPresence, extension: givenExtension, now = Date.now, ...overrides } = options;
   const config = defaultConfig(overrides);
   const logger = givenLogger ?? createLogger(config.logLevel);
   const retention = {
@@ -95,7 +100,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     typeof givenExtension === 'function'
       ? await givenExtension({ config, logger, metrics, verifier, key, publish, connectRedis })
       : (givenExtension ?? {});
-  const hub: RealtimeHub = new RealtimeHub(config, logger, metrics, extension.roomAccess ?? {}, bus, now);
+  // A gateway silent for as long as a socket may be is dead: its members leave on the others.
+  const presence =
+    givenPresence ??
+    (config.redisUrl
+      ? new RedisPresenceStore({ url: config.redisUrl, logger, metrics, deadAfterMs: config.heartbeatIntervalMs + config.heartbeatTimeoutMs })
+      : new InMemoryPresenceStore());
+  const hub: RealtimeHub = new RealtimeHub(config, logger, metrics, { roomAccess: extension.roomAccess ?? {}, bus, verifier, presence }, now);
   let draining = false;
   const isDraining = () => draining;
 
@@ -159,6 +170,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     closeOnLogout(event);
     onEvent?.(room, event);
   });
+  await hub.presence.start();
   hub.start();
   if (bus instanceof RedisBus && bus.primary !== undefined) metrics.primaryIs(bus.primary);
   await new Promise<void>((resolve, reject) => {
@@ -182,6 +194,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       server.closeIdleConnections();
       await hub.closeAll(CloseCode.GoingAway, config.shutdownTimeoutMs);
       hub.stop();
+      await hub.presence.close();
       await extension.close?.();
       await bus.close();
       server.closeAllConnections();

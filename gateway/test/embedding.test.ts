@@ -11,6 +11,8 @@ import { createClient } from 'redis';
 import type { Room, RoomEvent } from '@payments-system/protocol';
 import { RedisBus } from '../src/bus/redis-bus.ts';
 import { createLogger } from '../src/logger.ts';
+import { GatewayMetrics } from '../src/metrics.ts';
+import { RedisPresenceStore } from '../src/presence/redis-presence-store.ts';
 import { startRedis, type RedisServer } from './bus/redis-server.ts';
 import { connect, refusedHandshake } from './support/client.ts';
 import { ADMIN, ALICE, body, callApi, eventually, publish, startDemoGateway, startTestGateway } from './support/gateway.ts';
@@ -120,21 +122,27 @@ describe('Redis clients', () => {
     while ((await clientCount()) > 0) assert.ok(Date.now() < deadline, 'closed clients to leave Redis');
   }
 
-  it('the core opens only its bus clients; the demo opens its own', async () => {
+  it('the core opens only its bus and presence clients; the demo opens its own', async () => {
     const bus = new RedisBus({ redis: redis.settings, retention: { count: 100, roomCount: 101, ageMs: 60_000, bytes: 0 }, logger: createLogger('silent') });
     await bus.start(() => undefined);
     const busClients = await clientCount();
     await bus.close();
     assert.ok(busClients > 0);
     await noClientsLeft();
+    const presence = new RedisPresenceStore({ url: redis.url, logger: createLogger('silent'), metrics: new GatewayMetrics(() => new Map()), deadAfterMs: 40_000 });
+    await presence.start({ change: () => undefined, lost: () => undefined }, { list: () => [], rooms: () => [] });
+    const presenceClients = await clientCount();
+    await presence.close();
+    assert.ok(presenceClients > 0);
+    await noClientsLeft();
 
     const core = await startTestGateway({ redisUrl: redis.url });
-    assert.equal(await clientCount(), busClients, 'the core: the bus clients only');
+    assert.equal(await clientCount(), busClients + presenceClients, 'the core: the bus and presence clients only');
     await core.close();
     await noClientsLeft();
 
     const demo = await startDemoGateway({ redisUrl: redis.url });
-    assert.ok((await clientCount()) > busClients, 'the demo: its sessions, payments and quotas too');
+    assert.ok((await clientCount()) > busClients + presenceClients, 'the demo: its sessions, payments and quotas too');
     await demo.close();
   });
 });

@@ -59,7 +59,7 @@ describe('token expiry', () => {
 });
 
 describe('registries', () => {
-  it('hold nothing after 1,000 connect/subscribe/disconnect cycles', async () => {
+  it('hold nothing after 1,000 connect/subscribe/watch/disconnect cycles', async () => {
     const gateway = await startTestGateway();
     const token = gateway.token({ userId: 'admin_1', email: 'admin@demo.test', role: 'ADMIN' });
     const batch = 50;
@@ -68,6 +68,7 @@ describe('registries', () => {
         Array.from({ length: batch }, async (_, i) => {
           const client = await connect(gateway.wsUrl, token);
           await client.request({ type: 'subscribe', payload: { room: `payment:p${done + i}` } });
+          await client.request({ type: 'presence', payload: { room: `payment:p${(done + i) % 7}`, watch: true } });
           // Half close cleanly, half vanish without a close frame.
           if (i % 2 === 0) await client.close();
           else {
@@ -78,7 +79,7 @@ describe('registries', () => {
       );
     }
     await eventually(() => gateway.stats().connections === 0, 'every connection to be released');
-    assert.deepEqual(gateway.stats(), { connections: 0, rooms: 0, expiryTracked: 0, replaying: 0 });
+    assert.deepEqual(gateway.stats(), { connections: 0, rooms: 0, expiryTracked: 0, replaying: 0, presenceRooms: 0, presenceWatches: 0 });
     assert.deepEqual([...gateway.hub.connections.countByRole()], []);
   });
 });

@@ -11,7 +11,7 @@
 import type { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { WebSocket, type RawData } from 'ws';
-import type { Room } from '@payments-system/protocol';
+import type { PresenceRoom, Room } from '@payments-system/protocol';
 import type { Claims } from '../auth/tokens.ts';
 import type { Logger } from '../logger.ts';
 import { fullBucket, type RateLimit, type TokenBucket } from './rate-limit.ts';
@@ -78,15 +78,23 @@ export class Connection {
   alive = true;
   readonly messages: TokenBucket;
   readonly resumes: TokenBucket;
-  /** Second (epoch) whose expiry bucket holds this connection. */
-  readonly expiresAtSecond: number;
+  /** Second (epoch) whose expiry bucket holds this connection: its token's `exp` (TokenExpiry moves it). */
+  expiresAtSecond: number;
   released = false;
+  /** An `auth` is being checked (a revocation check that answers later): one at a time. */
+  authChecking = false;
+  /**
+   * Rooms whose presence the socket watches, each with the changes held while a members list is being read
+   * for it (`undefined` once the socket is live for that room). Made on the first watch: most sockets never do.
+   */
+  watching: Map<PresenceRoom, PresenceWatch> | undefined;
 
   constructor(
     readonly owner: ConnectionOwner,
     readonly id: string,
     readonly socket: ClientSocket,
-    readonly claims: Claims,
+    /** The claims of the token the socket was accepted with, or of the last one an `auth` renewed it with. */
+    public claims: Claims,
     limits: ConnectionLimits,
     now: number,
   ) {
@@ -94,4 +102,13 @@ export class Connection {
     this.resumes = fullBucket(limits.resumes, now);
     this.expiresAtSecond = claims.exp;
   }
+}
+
+/** A watched room of one socket: members lists still being read for it, and the changes held meanwhile. */
+export interface PresenceWatch {
+  pendingLists: number;
+  /** Frames of changes that arrived while a list was being read: sent after it, in order. */
+  readonly held: Buffer[];
+  /** Bytes of `held`, counted against the socket's bound (WS_MAX_BUFFERED_BYTES). */
+  heldBytes: number;
 }

@@ -7,10 +7,11 @@ import { BROADCAST_ROOM, CloseCode, roleRoom, userRoom, type Room, type RoomEven
 import { WebSocket, type RawData } from 'ws';
 import type { Bus } from '../bus/bus.ts';
 import type { RoomAccessRules } from '../auth/room-policy.ts';
-import type { Claims } from '../auth/tokens.ts';
+import type { Claims, TokenVerifier } from '../auth/tokens.ts';
 import type { GatewayConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { GatewayMetrics } from '../metrics.ts';
+import type { PresenceStore } from '../presence/presence-store.ts';
 import { Broadcaster, type DeliveryReport } from './broadcaster.ts';
 import { closeWith } from './close.ts';
 import { Connection, type AcceptedSocket, type ClientSocket, type ConnectionLimits, type ConnectionOwner } from './connection.ts';
@@ -19,6 +20,7 @@ import { Heartbeat } from './heartbeat.ts';
 import { rawSocket } from './frame.ts';
 import { handleClientFrame, type MessageContext } from './message-handler.ts';
 import { Outbound } from './outbound.ts';
+import { RoomPresence } from './presence.ts';
 import { Replays } from './replay.ts';
 import { reply } from './reply.ts';
 import { RoomRegistry } from './room-registry.ts';
@@ -29,6 +31,19 @@ export interface HubStats {
   readonly rooms: number;
   readonly expiryTracked: number;
   readonly replaying: number;
+  /** Presence rooms with members on this gateway, and (socket, room) presence watches. */
+  readonly presenceRooms: number;
+  readonly presenceWatches: number;
+}
+
+/** What the hub is built on besides configuration, logs and metrics. */
+export interface HubParts {
+  /** Rules for the room kinds a token alone cannot decide (the embedder's). */
+  readonly roomAccess: RoomAccessRules;
+  readonly bus: Bus;
+  /** The one token verifier: in-band `auth` is checked exactly like a handshake. */
+  readonly verifier: Pick<TokenVerifier, 'authenticate'>;
+  readonly presence: PresenceStore;
 }
 
 export class RealtimeHub implements ConnectionOwner {
@@ -37,6 +52,7 @@ export class RealtimeHub implements ConnectionOwner {
   readonly messageContext: MessageContext;
   /** The bounded send path every frame to a client takes. */
   readonly outbound: Outbound;
+  readonly presence: RoomPresence;
   private readonly limits: ConnectionLimits;
   private readonly heartbeat: Heartbeat;
   private readonly expiry: TokenExpiry;
@@ -49,8 +65,7 @@ export class RealtimeHub implements ConnectionOwner {
     config: GatewayConfig,
     readonly logger: Logger,
     private readonly metrics: GatewayMetrics,
-    roomAccess: RoomAccessRules,
-    bus: Bus,
+    { roomAccess, bus, verifier, presence }: HubParts,
     /** The clock, in milliseconds since the epoch: rate limits and token expiry read it. */
     private readonly now: () => number = Date.now,
   ) {
@@ -68,6 +83,7 @@ export class RealtimeHub implements ConnectionOwner {
       );
       closeWith(connection, CloseCode.SlowConsumer);
     });
+    this.presence = new RoomPresence(presence, this.outbound, metrics, logger, { maxWatchesPerSocket: config.maxPresenceWatches });
     this.messageContext = {
       limits: this.limits,
       outbound: this.outbound,
@@ -75,10 +91,22 @@ export class RealtimeHub implements ConnectionOwner {
       logger,
       metrics,
       now,
-      join: (connection, room) => this.replays.join(connection, room),
-      leave: (connection, room) => this.replays.leave(connection, room),
+      join: (connection, room) => {
+        if (this.replays.roomsOf(connection).has(room)) return;
+        this.replays.join(connection, room);
+        this.presence.entered(connection, room);
+      },
+      leave: (connection, room) => {
+        if (!this.replays.roomsOf(connection).has(room)) return;
+        this.replays.leave(connection, room);
+        this.presence.left(connection, room);
+      },
       canResume: (connection) => this.replays.canResume(connection),
       resume: (connection, since, correlationId) => void this.resume(connection, since, correlationId),
+      authenticate: (token) => verifier.authenticate(token),
+      renew: (connection, claims) => this.renew(connection, claims),
+      presence: this.presence,
+      failed: (connection, error, what) => this.failed(connection, error, what),
     };
     this.replays = new Replays(bus, this.rooms, config.recoveryMaxEvents, this.outbound, (connection, type, payload, correlationId) => {
       if (type === 'resumed') metrics.resumes.inc({ outcome: 'resumed' });
@@ -128,6 +156,7 @@ export class RealtimeHub implements ConnectionOwner {
     this.rooms.join(connection, userRoom(claims.userId));
     this.rooms.join(connection, roleRoom(claims.role));
     this.rooms.join(connection, BROADCAST_ROOM);
+    this.presence.entered(connection, userRoom(claims.userId));
     if (since !== undefined) this.replays.hold(connection, since);
     this.expiry.track(connection);
     this.metrics.connectionsOpened.inc();
@@ -175,6 +204,17 @@ export class RealtimeHub implements ConnectionOwner {
     }
   }
 
+  /**
+   * An `auth` renewed the socket's token (same user, role and session): new claims, and the 4001
+   * deadline moves to their `exp`. False when the socket is closing or gone, or its 4001 fired.
+   */
+  private renew(connection: Connection, claims: Claims): boolean {
+    if (connection.released || connection.socket.readyState !== WebSocket.OPEN) return false;
+    if (!this.expiry.move(connection, claims.exp)) return false;
+    connection.claims = claims;
+    return true;
+  }
+
   /** Open sockets of one user on this gateway (WS_MAX_SOCKETS_PER_USER bounds it). */
   socketsOf(userId: string): number {
     return this.connections.countOfUser(userId);
@@ -193,6 +233,8 @@ export class RealtimeHub implements ConnectionOwner {
     if (connection.released) return;
     connection.released = true;
     this.connections.remove(connection);
+    this.presence.released(connection);
+    for (const room of this.replays.roomsOf(connection)) this.presence.left(connection, room);
     this.rooms.leaveAll(connection);
     this.replays.release(connection);
     this.expiry.untrack(connection);
@@ -225,6 +267,8 @@ export class RealtimeHub implements ConnectionOwner {
       rooms: this.rooms.size,
       expiryTracked: this.expiry.size,
       replaying: this.replays.size,
+      presenceRooms: this.presence.local.size,
+      presenceWatches: this.presence.watchCount,
     };
   }
 }

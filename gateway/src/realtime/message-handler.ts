@@ -9,15 +9,19 @@
 import { WebSocket, type RawData } from 'ws';
 import { assertNever, CloseCode, parseClientMessage, type ClientMessage, type Room } from '@payments-system/protocol';
 import type { RoomAccessRules } from '../auth/room-policy.ts';
+import type { Claims } from '../auth/tokens.ts';
 import type { Logger } from '../logger.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import { closeWith } from './close.ts';
 import type { Connection, ConnectionLimits } from './connection.ts';
+import { handleAuth } from './handlers/auth.ts';
 import { handlePing } from './handlers/ping.ts';
+import { handlePresence } from './handlers/presence.ts';
 import { handleResume } from './handlers/resume.ts';
 import { handleSubscribe } from './handlers/subscribe.ts';
 import { handleUnsubscribe } from './handlers/unsubscribe.ts';
 import type { Outbound } from './outbound.ts';
+import type { RoomPresence } from './presence.ts';
 import { takeToken } from './rate-limit.ts';
 import { reply } from './reply.ts';
 
@@ -34,6 +38,13 @@ export interface MessageContext {
   leave(connection: Connection, room: Room): void;
   canResume(connection: Connection): boolean;
   resume(connection: Connection, since: string, correlationId: string | undefined): void;
+  /** Checks a token as a handshake's is checked (signature, lifetime, skew, revocation); throws or rejects with an AuthFailure. */
+  authenticate(token: string): Claims | Promise<Claims>;
+  /** Gives the socket the renewed credentials of its user and moves its 4001 deadline; false when it is closing or gone. */
+  renew(connection: Connection, claims: Claims): boolean;
+  readonly presence: Pick<RoomPresence, 'request'>;
+  /** A handler failed for this connection after its frame was handled (in a promise): log, count, close 1011. */
+  failed(connection: Connection, error: unknown, what: string): void;
 }
 
 export function handleClientFrame(context: MessageContext, connection: Connection, data: RawData, isBinary: boolean): void {
@@ -70,6 +81,10 @@ function dispatch(context: MessageContext, connection: Connection, message: Clie
       return handleUnsubscribe(context, connection, message);
     case 'resume':
       return handleResume(context, connection, message);
+    case 'auth':
+      return handleAuth(context, connection, message);
+    case 'presence':
+      return handlePresence(context, connection, message);
     default:
       return assertNever(message, 'client message type');
   }

@@ -14,21 +14,28 @@ import {
   type ServerMessage,
   type ServerMessageType,
 } from '@payments-system/protocol';
-import { counterValue, fakeConnection, quietServices, UNIT_LIMITS } from '../../test/support/fakes.ts';
+import { counterValue, fakeConnection, quietServices, tokenAt, UNIT_LIMITS } from '../../test/support/fakes.ts';
 import type { Connection } from './connection.ts';
 import { handleClientFrame, type MessageContext } from './message-handler.ts';
 import { Outbound } from './outbound.ts';
+import { reply } from './reply.ts';
+import { TokenVerifier, type Claims } from '../auth/tokens.ts';
 
 interface Recorded {
   readonly joined: Array<[Connection, Room]>;
   readonly left: Array<[Connection, Room]>;
   readonly resumed: Array<[Connection, string, string | undefined]>;
+  readonly renewed: Array<[Connection, Claims]>;
+  readonly presence: Array<[Connection, Room, boolean]>;
   readonly slow: Connection[];
   resuming: boolean;
 }
 
+const SECRET = 'unit-secret-0123456789abcdef0123456789';
+const verifier = new TokenVerifier(SECRET, { nowSeconds: () => Math.floor(Date.now() / 1000) });
+
 function harness(limits = UNIT_LIMITS): { context: MessageContext; recorded: Recorded } {
-  const recorded: Recorded = { joined: [], left: [], resumed: [], slow: [], resuming: false };
+  const recorded: Recorded = { joined: [], left: [], resumed: [], renewed: [], presence: [], slow: [], resuming: false };
   const context: MessageContext = {
     ...quietServices(),
     limits,
@@ -41,6 +48,20 @@ function harness(limits = UNIT_LIMITS): { context: MessageContext; recorded: Rec
     resume: (connection, since, correlationId) => {
       recorded.resumed.push([connection, since, correlationId]);
       recorded.resuming = true;
+    },
+    authenticate: (token) => verifier.authenticate(token),
+    renew: (connection, claims) => {
+      recorded.renewed.push([connection, claims]);
+      return true;
+    },
+    presence: {
+      request: (connection, room, watch, correlationId) => {
+        recorded.presence.push([connection, room, watch]);
+        reply(context, connection, 'presence', { room, members: [] }, correlationId);
+      },
+    },
+    failed: (connection, error) => {
+      throw new Error(`handler failed for ${connection.id}: ${String(error)}`);
     },
   };
   return { context, recorded };
@@ -78,6 +99,16 @@ describe('message handler: every client message type', () => {
       message: { type: 'resume', payload: { since: '1765447200000-0' }, correlationId: 'r1' },
       reply: 'pong', // the replay answers later (replay.ts); the handler only starts it
       check: (recorded) => assert.deepEqual(recorded.resumed.map(([, since, id]) => [since, id]), [['1765447200000-0', 'r1']]),
+    },
+    auth: {
+      message: { type: 'auth', payload: { token: tokenAt(SECRET, { userId: 'alice', role: 'CUSTOMER' }, { iat: 1_765_447_200 }) }, correlationId: 'a1' },
+      reply: 'authenticated',
+      check: (recorded) => assert.deepEqual(recorded.renewed.map(([, claims]) => claims.userId), ['alice']),
+    },
+    presence: {
+      message: { type: 'presence', payload: { room: 'user:alice', watch: true }, correlationId: 'w1' },
+      reply: 'presence',
+      check: (recorded) => assert.deepEqual(recorded.presence.map(([, room, watch]) => [room, watch]), [['user:alice', true]]),
     },
   };
 
@@ -156,6 +187,9 @@ describe('message handler: bad input', () => {
     ['a subscribe without a room', '{"type":"subscribe","payload":{}}', false, /room/],
     ['a room that is not a room', '{"type":"subscribe","payload":{"room":"kitchen"}}', false, /room/],
     ['a resume with a bad id', '{"type":"resume","payload":{"since":"yesterday"}}', false, /since/],
+    ['an auth without a token', '{"type":"auth","payload":{}}', false, /payload\.token/],
+    ['presence of a role room', '{"type":"presence","payload":{"room":"role:ADMIN"}}', false, /payload\.room: must be a user:<id> or payment:<id> room/],
+    ['presence with a watch that is not a boolean', '{"type":"presence","payload":{"room":"user:alice","watch":"yes"}}', false, /payload\.watch/],
   ];
   for (const [what, frame, isBinary, message] of refusals) {
     it(`answers BAD_REQUEST to ${what} and keeps the socket open`, async () => {
@@ -167,7 +201,7 @@ describe('message handler: bad input', () => {
       assert.equal((answer.payload as { code: string }).code, 'BAD_REQUEST');
       assert.match((answer.payload as { message: string }).message, message);
       assert.equal(connection.socket.closedWith, undefined);
-      assert.deepEqual([recorded.joined, recorded.left, recorded.resumed], [[], [], []]);
+      assert.deepEqual([recorded.joined, recorded.left, recorded.resumed, recorded.renewed, recorded.presence], [[], [], [], [], []]);
       assert.equal(await counterValue(context.metrics, 'gateway_messages_received_total', { type: 'invalid' }), 1);
     });
   }

@@ -97,6 +97,11 @@ export class Replays {
     state.holdTimer = setTimeout(() => void this.start(connection, since, undefined), RESUME_WAIT_MS).unref();
   }
 
+  /** The rooms the socket is in as its client knows them: during a replay, the rooms it will rejoin. */
+  roomsOf(connection: Connection): ReadonlySet<Room> {
+    return this.active.get(connection)?.rooms ?? connection.rooms;
+  }
+
   join(connection: Connection, room: Room): void {
     const state = this.active.get(connection);
     if (state) state.rooms.add(room);

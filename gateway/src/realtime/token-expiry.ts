@@ -47,9 +47,23 @@ export class TokenExpiry {
     bucket.add(connection);
   }
 
-  untrack(connection: Connection): void {
+  /**
+   * The connection's token was renewed (`auth`): its deadline moves to `second`, the new token's `exp`.
+   * Only a connection still waiting for its deadline moves; one already expired or released stays out.
+   */
+  move(connection: Connection, second: number): boolean {
+    if (!this.untrack(connection)) return false;
+    connection.expiresAtSecond = second;
+    this.track(connection);
+    return true;
+  }
+
+  /** Returns false when the connection was not tracked (expired already, or released). */
+  untrack(connection: Connection): boolean {
     const bucket = this.buckets.get(connection.expiresAtSecond);
-    if (bucket?.delete(connection) && bucket.size === 0) this.buckets.delete(connection.expiresAtSecond);
+    if (!bucket?.delete(connection)) return false;
+    if (bucket.size === 0) this.buckets.delete(connection.expiresAtSecond);
+    return true;
   }
 
   private expireDue(): void {

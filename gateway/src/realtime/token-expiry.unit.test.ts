@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import { CloseCode, type Role } from '@payments-system/protocol';
 import { counterValue, FakeSocket, fakeConnection, quietServices } from '../../test/support/fakes.ts';
 import { InMemoryBus } from '../bus/in-memory-bus.ts';
+import { InMemoryPresenceStore } from '../presence/in-memory-presence-store.ts';
 import { defaultConfig } from '../config.ts';
 import type { Connection } from './connection.ts';
 import { RealtimeHub } from './hub.ts';
@@ -18,11 +19,16 @@ const startSecond = START / 1000;
 beforeEach(() => mock.timers.enable({ apis: ['Date', 'setInterval', 'setTimeout'], now: START }));
 afterEach(() => mock.timers.reset());
 
+const unused = (): never => {
+  throw new Error('not used by these tests');
+};
+
 function hubWithClock() {
   const { metrics, logger } = quietServices();
   // A heartbeat far away: these tests look at expiry only.
   const config = defaultConfig({ jwtSecret: 'x'.repeat(32), heartbeatIntervalMs: 3_600_000, heartbeatTimeoutMs: 60_000 });
-  const hub = new RealtimeHub(config, logger, metrics, {}, new InMemoryBus(), () => Date.now());
+  const parts = { roomAccess: {}, bus: new InMemoryBus(), verifier: { authenticate: unused }, presence: new InMemoryPresenceStore() };
+  const hub = new RealtimeHub(config, logger, metrics, parts, () => Date.now());
   const accept = (userId: string, exp: number, role: Role = 'CUSTOMER') => {
     const socket = new FakeSocket();
     hub.accept(socket, { userId, email: `${userId}@demo.test`, role, exp });

@@ -4,9 +4,17 @@
  * no real timer: unit tests drive time with node's `mock.timers`.
  */
 import { EventEmitter } from 'node:events';
+import jwt from 'jsonwebtoken';
 import { WebSocket } from 'ws';
 import { parseServerMessage, type Role, type ServerMessage } from '@payments-system/protocol';
-import type { Claims } from '../../src/auth/tokens.ts';
+import type { RoomAccessRules } from '../../src/auth/room-policy.ts';
+import type { Claims, TokenVerifier } from '../../src/auth/tokens.ts';
+import type { Bus } from '../../src/bus/bus.ts';
+import { InMemoryBus } from '../../src/bus/in-memory-bus.ts';
+import { defaultConfig, type GatewayConfig } from '../../src/config.ts';
+import { InMemoryPresenceStore } from '../../src/presence/in-memory-presence-store.ts';
+import type { PresenceStore } from '../../src/presence/presence-store.ts';
+import { RealtimeHub } from '../../src/realtime/hub.ts';
 import { Connection, type ClientSocket, type ConnectionLimits, type ConnectionOwner, type FrameSink } from '../../src/realtime/connection.ts';
 import { createLogger } from '../../src/logger.ts';
 import { GatewayMetrics } from '../../src/metrics.ts';
@@ -157,4 +165,67 @@ export async function counterValue(metrics: GatewayMetrics, name: string, labels
   const { values } = await metric.get();
   const match = values.find((value) => Object.entries(labels).every(([key, wanted]) => String(value.labels[key]) === wanted));
   return match?.value ?? 0;
+}
+
+/**
+ * An HS256 access token whose `iat` and `exp` follow the (mocked) clock: `signAccessToken` would take the
+ * real time, which mock timers do not move.
+ */
+export function tokenAt(
+  secret: string,
+  subject: { userId: string; role: Role; sessionId?: string },
+  { iat = Math.floor(Date.now() / 1000), ttlSeconds = 300 }: { iat?: number; ttlSeconds?: number } = {},
+): string {
+  const { sessionId, ...claims } = subject;
+  const payload = { ...claims, email: `${subject.userId}@demo.test`, iat, exp: iat + ttlSeconds, ...(sessionId !== undefined && { sid: sessionId }) };
+  return jwt.sign(payload, secret, { algorithm: 'HS256' });
+}
+
+export interface UnitHubOptions {
+  readonly config?: Partial<GatewayConfig>;
+  readonly verifier?: Pick<TokenVerifier, 'authenticate'>;
+  readonly presence?: PresenceStore;
+  readonly roomAccess?: RoomAccessRules;
+  readonly bus?: Bus;
+}
+
+/**
+ * A real hub on fake sockets, its clock `Date.now` (mock timers move it): the heartbeat is an hour away
+ * unless the test configures one. `accept` opens a socket with the claims given; `send` is a client frame.
+ */
+export function unitHub(options: UnitHubOptions = {}) {
+  const { metrics, logger } = quietServices();
+  const config = defaultConfig({ jwtSecret: 'x'.repeat(32), heartbeatIntervalMs: 3_600_000, heartbeatTimeoutMs: 60_000, ...options.config });
+  const unused = (): never => {
+    throw new Error('no verifier given to unitHub');
+  };
+  const hub = new RealtimeHub(
+    config,
+    logger,
+    metrics,
+    {
+      roomAccess: options.roomAccess ?? {},
+      bus: options.bus ?? new InMemoryBus(),
+      verifier: options.verifier ?? { authenticate: unused },
+      presence: options.presence ?? new InMemoryPresenceStore(),
+    },
+    () => Date.now(),
+  );
+  // The in-memory store starts in the same turn (a store that needs a connection is the test's to start).
+  void hub.presence.start();
+  const accept = (claims: Partial<Claims> & { userId: string }, since?: string): FakeSocket => {
+    const socket = new FakeSocket();
+    const full: Claims = { email: `${claims.userId}@demo.test`, role: 'CUSTOMER', exp: Math.floor(Date.now() / 1000) + 3600, ...claims };
+    hub.accept(socket, full, since);
+    return socket;
+  };
+  const send = (socket: FakeSocket, message: unknown): void => {
+    socket.emit('message', Buffer.from(JSON.stringify(message)), false);
+  };
+  /** The socket closes (its close handshake done): the hub releases it. */
+  const close = (socket: FakeSocket, code = 1000): void => {
+    socket.readyState = CLOSED;
+    socket.emit('close', code);
+  };
+  return { hub, metrics, config, accept, send, close };
 }

@@ -9,8 +9,11 @@ import { assertNever } from './assert-never.js';
 import {
   CLIENT_MESSAGE_TYPES,
   clientPayloadSchemas,
+  isPresenceChangeType,
   isRoomEvent,
   isRoomEventType,
+  PRESENCE_CHANGE_TYPES,
+  presenceChangePayloadSchemas,
   REPLY_TYPES,
   replyPayloadSchemas,
   ROOM_EVENT_TYPES,
@@ -23,6 +26,7 @@ import {
   type ServerMessage,
   type ServerMessageType,
 } from './messages.js';
+import type { PresenceRoom } from './rooms.js';
 import { parseClientMessage, parsePublishRequest, parseServerMessage } from './parse.js';
 
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -41,13 +45,18 @@ const SAMPLES: { readonly [K in ServerMessageType]: ServerMessage<K>['payload'] 
   error: { code: 'FORBIDDEN', message: 'no', room: 'role:ADMIN' },
   resumed: { since: '1765447200000-0', replayed: 0 },
   'recovery:failed': { since: '1765447200000-0', reason: 'too-old' },
+  authenticated: { expiresAt: '2026-12-11T10:15:00.000Z' },
+  presence: { room: 'payment:p1', members: [{ userId: 'u1', role: 'ADMIN', connections: 2 }] },
+  'presence:joined': { room: 'user:u1', userId: 'u1', role: 'CUSTOMER' },
+  'presence:left': { room: 'user:u1', userId: 'u1' },
 };
 
 describe('message-type lists', () => {
   it('are the keys of the payload-schema records, in order', () => {
     assert.deepEqual(ROOM_EVENT_TYPES, Object.keys(roomEventPayloadSchemas));
     assert.deepEqual(REPLY_TYPES, Object.keys(replyPayloadSchemas));
-    assert.deepEqual(SERVER_MESSAGE_TYPES, [...ROOM_EVENT_TYPES, ...REPLY_TYPES]);
+    assert.deepEqual(PRESENCE_CHANGE_TYPES, Object.keys(presenceChangePayloadSchemas));
+    assert.deepEqual(SERVER_MESSAGE_TYPES, [...ROOM_EVENT_TYPES, ...REPLY_TYPES, ...PRESENCE_CHANGE_TYPES]);
     assert.deepEqual(CLIENT_MESSAGE_TYPES, Object.keys(clientPayloadSchemas));
     assert.ok(Object.isFrozen(SERVER_MESSAGE_TYPES));
   });
@@ -68,6 +77,8 @@ describe('message-type lists', () => {
       unsubscribe: { room: 'user:u1' },
       ping: undefined,
       resume: { since: '1765447200000-3' },
+      auth: { token: 'header.claims.signature' },
+      presence: { room: 'payment:p1', watch: true },
     };
     for (const type of CLIENT_MESSAGE_TYPES) {
       assert.equal(parseClientMessage(JSON.stringify({ type, payload: payloads[type] })).ok, true, type);
@@ -89,6 +100,25 @@ describe('message-type lists', () => {
     assert.equal(isRoomEventType('toString'), false);
   });
 
+  it('isPresenceChangeType names the ephemeral presence changes only', () => {
+    for (const type of SERVER_MESSAGE_TYPES) assert.equal(isPresenceChangeType(type), type.startsWith('presence:'), type);
+  });
+
+  it('lists presence for user and payment rooms only, and bounds an auth token', () => {
+    const request = (room: string) => parseClientMessage(JSON.stringify({ type: 'presence', payload: { room } }));
+    assert.equal(request('user:u1').ok, true);
+    assert.equal(request('payment:p1').ok, true);
+    for (const room of ['broadcast', 'role:ADMIN', 'team:x']) {
+      const result = request(room);
+      assert.equal(result.ok, false, room);
+      assert.match((result as { error: string }).error, /^payload\.room: must be a user:<id> or payment:<id> room/);
+    }
+    const auth = (token: string) => parseClientMessage(JSON.stringify({ type: 'auth', payload: { token } })).ok;
+    assert.equal(auth('x'.repeat(8192)), true);
+    assert.equal(auth('x'.repeat(8193)), false);
+    assert.equal(auth(''), false);
+  });
+
   it('assertNever throws when a value escapes an exhaustive switch at run time', () => {
     assert.throws(() => assertNever('late' as never, 'message type'), /unexpected message type: "late"/);
   });
@@ -106,7 +136,11 @@ export function typeChecks(message: ServerMessage, client: ClientMessage, reques
   const bare: ClientMessage = { type: 'subscribe' };
   // @ts-expect-error a reply cannot be published
   const reply: PublishRequest = { room: 'broadcast', type: 'pong', payload: {} };
-  void [ping, bare, reply];
+  // @ts-expect-error presence changes are not room events: never published, never on the bus
+  const change: PublishRequest = { room: 'user:u1', type: 'presence:left', payload: { room: 'user:u1', userId: 'u1' } };
+  // @ts-expect-error role rooms have no presence
+  const rolePresence: ClientMessage = { type: 'presence', payload: { room: 'role:ADMIN' } };
+  void [ping, bare, reply, change, rolePresence];
 
   if (isRoomEvent(message)) {
     const type: RoomEventType = message.type;
@@ -116,6 +150,12 @@ export function typeChecks(message: ServerMessage, client: ClientMessage, reques
     case 'subscribe':
     case 'unsubscribe':
       void client.payload.room;
+      break;
+    case 'presence':
+      void (client.payload.room satisfies PresenceRoom);
+      break;
+    case 'auth':
+      void client.payload.token;
       break;
     case 'ping':
     case 'resume':

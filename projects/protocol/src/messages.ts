@@ -5,7 +5,7 @@
 import * as z from 'zod/mini';
 import { ERROR_CODES } from './error-codes.js';
 import { EVENT_ID_PATTERN } from './event-ids.js';
-import { ID_PATTERN, isRoom, MAX_ROOM_LENGTH, type Room } from './rooms.js';
+import { ID_PATTERN, isPresenceRoom, isRoom, MAX_ROOM_LENGTH, ROLES, type PresenceRoom, type Room } from './rooms.js';
 
 /** The keys of a schema record, as its literal types: every type list is derived from a record, never typed by hand. */
 function typesOf<R extends Record<string, unknown>>(record: R): readonly (keyof R & string)[] {
@@ -26,6 +26,11 @@ const eventId = z.string().check(z.regex(EVENT_ID_PATTERN, 'must be an event id 
 export const roomSchema = z.custom<Room>(
   (value) => typeof value === 'string' && value.length <= MAX_ROOM_LENGTH && isRoom(value),
   { error: 'must be a room name: broadcast, user:<id>, role:<ADMIN|CUSTOMER|VENDOR> or payment:<id>' },
+);
+
+export const presenceRoomSchema = z.custom<PresenceRoom>(
+  (value) => typeof value === 'string' && value.length <= MAX_ROOM_LENGTH && isPresenceRoom(value),
+  { error: 'must be a user:<id> or payment:<id> room: only their members are listed' },
 );
 
 // ---------------------------------------------------------------- payloads of room events
@@ -124,6 +129,27 @@ export const recoveryFailedPayloadSchema = z.object({
 });
 export type RecoveryFailedPayload = z.infer<typeof recoveryFailedPayloadSchema>;
 
+/** The socket accepted the token of an `auth`: its expiry (the token's `exp`) is the socket's new 4001 deadline. */
+export const authenticatedPayloadSchema = z.object({ expiresAt: timestamp });
+export type AuthenticatedPayload = z.infer<typeof authenticatedPayloadSchema>;
+
+export const roleSchema = z.enum(ROLES);
+
+/** A user with at least one socket in a room, on any gateway. */
+export const presenceMemberSchema = z.object({
+  userId: id,
+  role: roleSchema,
+  /** Their sockets in the room, on every gateway together. */
+  connections: z.number().check(z.int(), z.positive()),
+});
+export type PresenceMember = z.infer<typeof presenceMemberSchema>;
+
+export const presencePayloadSchema = z.object({
+  room: presenceRoomSchema,
+  members: z.array(presenceMemberSchema),
+});
+export type PresencePayload = z.infer<typeof presencePayloadSchema>;
+
 export const replyPayloadSchemas = {
   pong: emptyPayloadSchema,
   subscribed: roomPayloadSchema,
@@ -131,13 +157,36 @@ export const replyPayloadSchemas = {
   error: errorPayloadSchema,
   resumed: resumedPayloadSchema,
   'recovery:failed': recoveryFailedPayloadSchema,
+  authenticated: authenticatedPayloadSchema,
+  presence: presencePayloadSchema,
 } as const;
 export type ReplyType = keyof typeof replyPayloadSchemas;
 export const REPLY_TYPES = typesOf(replyPayloadSchemas);
 
+// ---------------------------------------------------------------- presence changes (ephemeral)
+
+/** A user's first socket entered the room (on any gateway). */
+export const presenceJoinedPayloadSchema = z.object({ room: presenceRoomSchema, userId: id, role: roleSchema });
+export type PresenceJoinedPayload = z.infer<typeof presenceJoinedPayloadSchema>;
+
+/** A user's last socket left the room (on every gateway), or its gateway died. */
+export const presenceLeftPayloadSchema = z.object({ room: presenceRoomSchema, userId: id });
+export type PresenceLeftPayload = z.infer<typeof presenceLeftPayloadSchema>;
+
+/**
+ * Sent to the sockets watching a room's presence. Not room events: no `id`, never stored on the bus, never
+ * replayed; a client that reconnects asks for the members again.
+ */
+export const presenceChangePayloadSchemas = {
+  'presence:joined': presenceJoinedPayloadSchema,
+  'presence:left': presenceLeftPayloadSchema,
+} as const;
+export type PresenceChangeType = keyof typeof presenceChangePayloadSchemas;
+export const PRESENCE_CHANGE_TYPES = typesOf(presenceChangePayloadSchemas);
+
 // ---------------------------------------------------------------- server → client envelope
 
-export const serverPayloadSchemas = { ...roomEventPayloadSchemas, ...replyPayloadSchemas } as const;
+export const serverPayloadSchemas = { ...roomEventPayloadSchemas, ...replyPayloadSchemas, ...presenceChangePayloadSchemas } as const;
 
 /** Payload type of each server message type. */
 export type ServerPayloads = { [K in keyof typeof serverPayloadSchemas]: z.infer<(typeof serverPayloadSchemas)[K]> };
@@ -167,6 +216,12 @@ export function isRoomEventType(type: string): type is RoomEventType {
   return ROOM_EVENT_TYPE_SET.has(type);
 }
 
+const PRESENCE_CHANGE_TYPE_SET: ReadonlySet<string> = new Set(PRESENCE_CHANGE_TYPES);
+
+export function isPresenceChangeType(type: string): type is PresenceChangeType {
+  return PRESENCE_CHANGE_TYPE_SET.has(type);
+}
+
 /** True for messages published to a room (they carry `id` and `room`), false for replies to requests. */
 export function isRoomEvent(message: ServerMessage): message is RoomEvent {
   return isRoomEventType(message.type);
@@ -191,11 +246,27 @@ export const serverMessageSchema = z.discriminatedUnion('type', nonEmpty(SERVER_
 export const resumePayloadSchema = z.object({ since: eventId });
 export type ResumePayload = z.infer<typeof resumePayloadSchema>;
 
+/** Longest token an `auth` may carry (a JWT of this protocol is a few hundred characters). */
+export const MAX_TOKEN_LENGTH = 8192;
+
+/** A fresh access token for the open socket (in-band refresh), before the current one expires. */
+export const authPayloadSchema = z.object({ token: text(MAX_TOKEN_LENGTH) });
+export type AuthPayload = z.infer<typeof authPayloadSchema>;
+
+/**
+ * Who is in a room: answered with `presence {room, members}`. `watch: true` also sends `presence:joined` and
+ * `presence:left` for that room from then on; `watch: false` (or none) stops them.
+ */
+export const presenceRequestPayloadSchema = z.object({ room: presenceRoomSchema, watch: z.optional(z.boolean()) });
+export type PresenceRequestPayload = z.infer<typeof presenceRequestPayloadSchema>;
+
 export const clientPayloadSchemas = {
   subscribe: roomPayloadSchema,
   unsubscribe: roomPayloadSchema,
   ping: z.optional(emptyPayloadSchema),
   resume: resumePayloadSchema,
+  auth: authPayloadSchema,
+  presence: presenceRequestPayloadSchema,
 } as const;
 export type ClientMessageType = keyof typeof clientPayloadSchemas;
 export const CLIENT_MESSAGE_TYPES = typesOf(clientPayloadSchemas);
@@ -217,6 +288,8 @@ export const subscribeMessageSchema = clientEnvelope('subscribe');
 export const unsubscribeMessageSchema = clientEnvelope('unsubscribe');
 export const pingMessageSchema = clientEnvelope('ping');
 export const resumeMessageSchema = clientEnvelope('resume');
+export const authMessageSchema = clientEnvelope('auth');
+export const presenceMessageSchema = clientEnvelope('presence');
 
 /** Validates every client message; its output is a {@link ClientMessage} (see `parseClientMessage`). */
 export const clientMessageSchema = z.discriminatedUnion('type', nonEmpty(CLIENT_MESSAGE_TYPES.map(clientEnvelope)));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { closeAdvice, CloseCode } from './close-codes.js';
-import { isRoom, parseRoom, paymentRoom, roleRoom, userRoom } from './rooms.js';
+import { isPresenceRoom, isRoom, parseRoom, paymentRoom, roleRoom, userRoom } from './rooms.js';
 
 describe('rooms', () => {
   it('builds and parses each kind of room', () => {
@@ -17,6 +17,14 @@ describe('rooms', () => {
       assert.equal(isRoom(bad), false);
     });
   }
+});
+
+describe('presence rooms', () => {
+  it('are the user and payment rooms', () => {
+    assert.equal(isPresenceRoom(userRoom('u_1')), true);
+    assert.equal(isPresenceRoom(paymentRoom('pay_9')), true);
+    for (const room of ['broadcast', roleRoom('ADMIN'), 'user:', 'team:x', 42]) assert.equal(isPresenceRoom(room), false, String(room));
+  });
 });
 
 describe('closeAdvice', () => {

@@ -53,3 +53,15 @@ export function parseRoom(name: string): ParsedRoom | null {
 export function isRoom(value: unknown): value is Room {
   return typeof value === 'string' && parseRoom(value) !== null;
 }
+
+/**
+ * Rooms whose members can be listed and watched (`presence`): a user's room (is that user online?) and a
+ * payment's room (who is looking at it?). Role rooms and `broadcast` hold whole populations: not listed.
+ */
+export type PresenceRoom = UserRoom | PaymentRoom;
+export const PRESENCE_ROOM_KINDS = ['user', 'payment'] as const satisfies readonly ParsedRoom['kind'][];
+
+export function isPresenceRoom(value: unknown): value is PresenceRoom {
+  const kind = typeof value === 'string' ? parseRoom(value)?.kind : undefined;
+  return kind !== undefined && (PRESENCE_ROOM_KINDS as readonly string[]).includes(kind);
+}
