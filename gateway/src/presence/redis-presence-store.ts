@@ -13,8 +13,8 @@
  *   (at most 4 s) more. If every gateway dies, the keys expire by themselves.
  * - A gateway that finds itself removed (it was cut off from Redis for that long) writes all its
  *   rooms again, and its users join again.
- * - When the subscription was interrupted, changes may have been missed: the listener's `lost()`
- *   sends every watcher the members again.
+ * - When the subscription was interrupted, changes may have been missed: once a write succeeds
+ *   again, the listener's `lost()` sends every watcher the members again.
  */
 import { isPresenceRoom, isRole, ID_PATTERN, type PresenceMember, type PresenceRoom, type Role } from '@payments-system/protocol';
 import { randomUUID } from 'node:crypto';
@@ -74,6 +74,8 @@ export class RedisPresenceStore implements PresenceStore {
   private writeQueued = false;
   private timer: NodeJS.Timeout | undefined;
   private subscribedOnce = false;
+  /** The subscription came back after a drop: tell the listener once a write shows Redis answers again. */
+  private missedChanges = false;
   private closed = false;
 
   constructor(private readonly options: RedisPresenceOptions) {
@@ -89,7 +91,9 @@ export class RedisPresenceStore implements PresenceStore {
     }
     this.subscriber.on('ready', () => {
       // After the first: the subscription was down for a while, and changes published meanwhile are gone.
-      if (this.subscribedOnce && !this.closed) this.listener?.lost();
+      if (!this.subscribedOnce || this.closed) return;
+      this.missedChanges = true;
+      this.heartbeat();
     });
   }
 
@@ -185,6 +189,11 @@ export class RedisPresenceStore implements PresenceStore {
         continue;
       }
       this.reset = false;
+      if (this.missedChanges && this.dirty.size === 0) {
+        // After this gateway's own members are back in Redis, so that the lists read now show them.
+        this.missedChanges = false;
+        this.listener?.lost();
+      }
       if (this.dirty.size === 0 || this.closed) return;
     }
   }

@@ -108,7 +108,7 @@ export class RoomPresence {
    * Reads the members of `room` and sends them to `connections` (with the request's correlationId, or
    * none for a list the gateway sends by itself); changes for those that watch are held until then.
    */
-  private list(room: PresenceRoom, connections: readonly Connection[], correlationId: string | undefined, once: boolean): void {
+  private list(room: PresenceRoom, connections: readonly Connection[], correlationId: string | undefined, once: boolean, unasked = false): void {
     const states = connections.map((connection) => {
       const state = once ? undefined : connection.watching?.get(room);
       if (state) state.pendingLists++;
@@ -123,6 +123,11 @@ export class RoomPresence {
     const fail = (error: unknown) => {
       this.metrics.presenceRequests.inc({ outcome: 'unavailable' });
       this.logger.warn({ err: error instanceof Error ? error.message : String(error), room }, 'presence: cannot read the members');
+      if (unasked) {
+        // The gateway's own list: nobody asked, nobody is answered; the watches stay.
+        connections.forEach((connection, i) => this.listed(connection, room, states[i]));
+        return;
+      }
       connections.forEach((connection, i) => {
         const state = states[i];
         // A watch whose first list failed is not a watch: the client asks again.
@@ -212,7 +217,7 @@ export class RoomPresence {
 
   /** Changes may have been missed: every watcher gets the members again, unasked (no correlationId). */
   private relist(): void {
-    for (const [room, sockets] of this.watchers) this.list(room, [...sockets], undefined, false);
+    for (const [room, sockets] of this.watchers) this.list(room, [...sockets], undefined, false, true);
   }
 }
 

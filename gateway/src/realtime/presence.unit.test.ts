@@ -252,6 +252,24 @@ describe('presence: a store that answers later (Redis)', () => {
   });
 });
 
+describe('presence: the gateway’s own lists', () => {
+  it('keeps the watches, and answers nobody, when a list sent unasked cannot be read', async () => {
+    const store = new ManualStore();
+    const { admin, watch, hub } = setup({ presence: store });
+    const watcher = admin();
+    watch(watcher, 'user:alice');
+    store.lists[0]!.answer([]);
+    await flush();
+    store.listener.lost();
+    store.lists[1]!.fail(new Error('redis down'));
+    await flush();
+    assert.deepEqual(watcher.messages().map((m) => m.type), ['presence']);
+    assert.equal(hub.stats().presenceWatches, 1);
+    store.joined('user:alice', 'alice');
+    assert.equal(watcher.messages().at(-1)!.type, 'presence:joined', 'still live');
+  });
+});
+
 async function flush(): Promise<void> {
   for (let i = 0; i < 5; i++) await Promise.resolve();
 }
