@@ -78,7 +78,8 @@ module.exports = async function (config) {
       },
     },
     captureTimeout: 60000,
-    browserNoActivityTimeout: 60000,
+    // One spec runs a minute (in-band refresh of 5-second tokens) and reports nothing meanwhile.
+    browserNoActivityTimeout: 120000,
     restartOnFileChange: true,
   });
 };

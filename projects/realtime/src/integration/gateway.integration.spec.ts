@@ -120,9 +120,9 @@ describe('RealtimeService against the real gateway', () => {
     expect((await received).payload.paymentId).toBe('pay-bob');
   });
 
-  it('a token expiring while connected (4001) → refresh → connected again', async () => {
+  it('a token expiring while connected (4001) → refresh → connected again (in-band refresh off)', async () => {
     const refreshToken = jasmine.createSpy('refreshToken').and.callFake(() => mintToken('it-carol'));
-    const { service, states } = setup({ token: await mintToken('it-carol', 'CUSTOMER', 2), refreshToken });
+    const { service, states } = setup({ token: await mintToken('it-carol', 'CUSTOMER', 2), refreshToken, tokenRefresh: false });
     await waitFor(service.state$, (s) => s === 'connected', 'connected');
     await waitFor(service.state$, (s) => s === 'reconnecting', 'the gateway closing the expired session', 8000);
     await waitFor(service.state$, (s) => s === 'connected', 'connected with the refreshed token');

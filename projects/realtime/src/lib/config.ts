@@ -12,11 +12,12 @@ export type RealtimeTokenValue = string | Signal<string | null | undefined> | Ob
 export type RealtimeTokenSource = RealtimeTokenValue | (() => RealtimeTokenValue);
 
 /**
- * Returns a fresh access token after the gateway stopped accepting `staleToken`: a 4001 close, or a handshake
- * refused (its token expired, or the gateway's handshake check answered 401). Called in the service's injection
- * context, so it may use `inject()`.
+ * Returns a fresh access token to replace `staleToken`: ahead of its expiry, for the open socket (in-band, see
+ * {@link RealtimeTokenRefreshOptions}), or after the gateway stopped accepting it (a 4001 close, or a handshake refused:
+ * its token expired, or the gateway's handshake check answered 401). Called in the service's injection context, so it
+ * may use `inject()`.
  *
- * - a token: the service reconnects with it at once;
+ * - a token: the service sends it on the open socket, or reconnects with it at once;
  * - `null` (or an empty string): the session is over (the refresh was refused): `disconnected` with an `auth` error;
  * - a rejection: the refresh could not be made (the network, say): the service backs off and tries again.
  */
@@ -46,6 +47,26 @@ export interface RealtimeHeartbeatOptions {
   readonly timeoutMs?: number;
 }
 
+/**
+ * In-band refresh: ahead of the token's expiry the service calls `refreshToken` and sends the new token on the open
+ * socket (`auth`), so the gateway moves the socket's deadline and nothing else happens (no reconnect, no replay, no
+ * gap). It needs `refreshToken` and a token with an `exp` claim. A gateway too old to know `auth` answers
+ * `BAD_REQUEST`: the service then reconnects with the new token instead.
+ */
+export interface RealtimeTokenRefreshOptions {
+  /**
+   * How long before `exp` (by the gateway's clock, read from its messages) the refresh starts, at most: never more
+   * than half the token's lifetime. Default 60 000 ms.
+   */
+  readonly leadTimeMs?: number;
+  /**
+   * How much of the lead is randomised, from 0 to 1: the refresh starts at a random moment between `leadTimeMs` and
+   * `leadTimeMs × (1 − jitter)` before `exp`, so that the tabs and users whose tokens expire together do not refresh
+   * together. Default 0.5.
+   */
+  readonly jitter?: number;
+}
+
 /** How the token reaches the gateway. */
 export type RealtimeTokenTransport = 'subprotocol' | 'query';
 
@@ -55,8 +76,10 @@ export interface RealtimeConfig {
   readonly url: string;
   /** The current access token. A change of the value reconnects with the new token. */
   readonly token: RealtimeTokenSource;
-  /** Called when the gateway no longer accepts the token; without it that ends in `disconnected` with an `auth` error. */
+  /** Called ahead of the token's expiry and when the gateway no longer accepts it; without it, expiry ends in `disconnected` with an `auth` error. */
   readonly refreshToken?: RealtimeTokenRefresher;
+  /** In-band refresh ahead of expiry (on by default when `refreshToken` is given), or `false` to refresh only after a 4001. */
+  readonly tokenRefresh?: RealtimeTokenRefreshOptions | false;
   /** Backoff settings, or `false` to never retry automatically. */
   readonly reconnect?: RealtimeReconnectOptions | false;
   /** Application-level ping/pong watchdog, or `false` to turn it off. */
@@ -74,6 +97,8 @@ export interface ResolvedRealtimeConfig {
   readonly url: string;
   readonly token: RealtimeTokenSource;
   readonly refreshToken: RealtimeTokenRefresher | null;
+  /** `null`: no in-band refresh (turned off, or no `refreshToken`). */
+  readonly tokenRefresh: Required<RealtimeTokenRefreshOptions> | null;
   readonly reconnect: Required<RealtimeReconnectOptions> | null;
   readonly heartbeat: Required<RealtimeHeartbeatOptions> | null;
   readonly autoConnect: boolean;
@@ -91,6 +116,11 @@ export const DEFAULT_RECONNECT: Required<RealtimeReconnectOptions> = Object.free
 export const DEFAULT_HEARTBEAT: Required<RealtimeHeartbeatOptions> = Object.freeze({
   intervalMs: 25_000,
   timeoutMs: 10_000,
+});
+
+export const DEFAULT_TOKEN_REFRESH: Required<RealtimeTokenRefreshOptions> = Object.freeze({
+  leadTimeMs: 60_000,
+  jitter: 0.5,
 });
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
@@ -132,10 +162,18 @@ export function resolveRealtimeConfig(
     positive('heartbeat.timeoutMs', h.timeoutMs);
     heartbeat = Object.freeze(h);
   }
+  let tokenRefresh: Required<RealtimeTokenRefreshOptions> | null = null;
+  if (config.tokenRefresh !== false && config.refreshToken) {
+    const t = { ...DEFAULT_TOKEN_REFRESH, ...(config.tokenRefresh ?? {}) };
+    positive('tokenRefresh.leadTimeMs', t.leadTimeMs);
+    if (!(t.jitter >= 0 && t.jitter <= 1)) throw new Error(`provideRealtime: tokenRefresh.jitter must be between 0 and 1, got ${t.jitter}`);
+    tokenRefresh = Object.freeze(t);
+  }
   return Object.freeze({
     url: config.url,
     token: config.token,
     refreshToken: config.refreshToken ?? null,
+    tokenRefresh,
     reconnect,
     heartbeat,
     autoConnect: config.autoConnect ?? true,

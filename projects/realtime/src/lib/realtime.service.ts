@@ -1,9 +1,11 @@
 import { isPlatformServer } from '@angular/common';
-import { computed, DestroyRef, inject, Injectable, PLATFORM_ID, signal, type Signal } from '@angular/core';
+import { assertInInjectionContext, computed, DestroyRef, inject, Injectable, Injector, PLATFORM_ID, signal, type Signal } from '@angular/core';
 import {
   assertNever,
+  isPresenceRoom,
   isRoom,
   type ClientMessage,
+  type PresenceRoom,
   type Room,
   type RoomEvent,
   type ServerMessage,
@@ -16,11 +18,13 @@ import { ɵREALTIME_TRANSPORT, type RealtimeTransportEvent } from './connection/
 import { correlationIds } from './correlation-ids';
 import { RealtimeRequestError, type RealtimeError } from './errors';
 import { EventCursor } from './session/event-cursor';
+import { PresenceWatches, type RealtimePresenceMember } from './session/presence-watches';
 import { RoomRequests, type RealtimeRoomAck } from './session/room-requests';
 import { SendQueue } from './session/send-queue';
 
 export type { RealtimeConnectionSnapshot, RealtimeConnectionState } from './connection/connection-state';
 export type { RealtimeRoomAck } from './session/room-requests';
+export type { RealtimePresenceMember } from './session/presence-watches';
 
 /**
  * The realtime connection of an application: one WebSocket to the gateway, typed streams of its
@@ -38,6 +42,15 @@ export class RealtimeService {
   private readonly queue = new SendQueue<ClientMessage>(this.config.sendQueueSize);
   private readonly transport = inject(ɵREALTIME_TRANSPORT)({ resumePoint: () => this.cursor.lastEventId });
   private readonly rooms = new RoomRequests(
+    {
+      state: () => this.snapshot().state,
+      write: (message) => this.transport.write(message),
+      nextId: this.nextId,
+      now: () => asyncScheduler.now(),
+    },
+    this.config.requestTimeoutMs,
+  );
+  private readonly presenceWatches = new PresenceWatches(
     {
       state: () => this.snapshot().state,
       write: (message) => this.transport.write(message),
@@ -184,6 +197,37 @@ export class RealtimeService {
     });
   }
 
+  /**
+   * Who is in a `user:` or `payment:` room, on every gateway, as it changes: the users with at least one socket in
+   * it. Watches the room from the first subscriber to the last (asked for again after every reconnect, the list then
+   * replacing what was known); emits from the first list on, and keeps the last one while not connected. Errors with
+   * a {@link RealtimeRequestError} when the gateway refuses (`FORBIDDEN`: a room the user may not join;
+   * `RATE_LIMITED`: too many rooms watched by one socket). The socket need not be in the room.
+   */
+  presence$(room: PresenceRoom): Observable<readonly RealtimePresenceMember[]> {
+    return new Observable<readonly RealtimePresenceMember[]>((subscriber) => {
+      if (!isPresenceRoom(room)) {
+        subscriber.error(new RealtimeRequestError('BAD_REQUEST', `no presence for ${JSON.stringify(room)}: only user: and payment: rooms`, room));
+        return undefined;
+      }
+      if (this.isServer) return undefined; // no socket on the server platform: no members, ever
+      return this.presenceWatches.watch(room).subscribe(subscriber);
+    });
+  }
+
+  /**
+   * {@link presence$} as a signal (`[]` until the first list, and after a refusal), watched until the injection
+   * context it was made in (or `options.injector`) is destroyed: `readonly viewers = realtime.presence(paymentRoom(id))`.
+   */
+  presence(room: PresenceRoom, options: { readonly injector?: Injector } = {}): Signal<readonly RealtimePresenceMember[]> {
+    if (!options.injector) assertInInjectionContext(this.presence);
+    const injector = options.injector ?? inject(Injector);
+    const members = signal<readonly RealtimePresenceMember[]>([]);
+    const subscription = this.presence$(room).subscribe({ next: (list) => members.set(list), error: () => members.set([]) });
+    injector.get(DestroyRef).onDestroy(() => subscription.unsubscribe());
+    return members.asReadonly();
+  }
+
   // ------------------------------------------------------------------ transport events
 
   private onTransportEvent(event: RealtimeTransportEvent): void {
@@ -192,10 +236,12 @@ export class RealtimeService {
         this.snapshot.set(event.snapshot);
         this.snapshot$.next(event.snapshot);
         this.rooms.stateChanged(event.snapshot.state);
+        this.presenceWatches.stateChanged(event.snapshot.state);
         return;
       case 'open':
         this._lastError.set(null);
         this.rooms.rejoinAll();
+        this.presenceWatches.rewatchAll();
         // After the rooms, so the gateway replays for all of them; answered by `resumed` or `recovery:failed`.
         this.writeIfAny(this.cursor.resumeMessage(this.nextId('resume')));
         for (const message of this.queue.drain()) this.transport.write(message);
@@ -232,13 +278,27 @@ export class RealtimeService {
         return;
       case 'subscribed':
       case 'unsubscribed':
+        this.rooms.settle(message);
+        this.messagesSubject.next(message);
+        return;
       case 'error':
         this.rooms.settle(message);
+        this.presenceWatches.settle(message);
+        this.messagesSubject.next(message);
+        return;
+      case 'presence':
+        this.presenceWatches.settle(message);
+        this.messagesSubject.next(message);
+        return;
+      case 'presence:joined':
+      case 'presence:left':
+        this.presenceWatches.change(message);
         this.messagesSubject.next(message);
         return;
       case 'pong': // the heartbeat counts any frame; nothing else to do
       case 'resumed':
       case 'recovery:failed':
+      case 'authenticated': // the transport's in-band refresh reads it
         this.messagesSubject.next(message);
         return;
       default:

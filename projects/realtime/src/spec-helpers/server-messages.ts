@@ -33,10 +33,10 @@ export function ackRooms(socket: FakeWebSocket, refuse: readonly string[] = []):
   }
 }
 
-/** A JWT-shaped token (unsigned: the client never verifies) with the given `exp` in seconds. */
-export function fakeJwt(exp: number, sub = 'u1'): string {
+/** A JWT-shaped token (unsigned: the client never verifies) with the given `exp` in seconds, and other claims. */
+export function fakeJwt(exp: number, sub = 'u1', claims: Readonly<Record<string, unknown>> = {}): string {
   const b64 = (o: object) => btoa(JSON.stringify(o)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
-  return `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ userId: sub, exp })}.c2ln`;
+  return `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ userId: sub, exp, ...claims })}.c2ln`;
 }
 
 /** Lets pending promise callbacks run (microtasks), e.g. between jasmine clock ticks. */

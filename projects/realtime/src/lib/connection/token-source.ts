@@ -122,6 +122,12 @@ export class TokenSource {
     );
   }
 
+  /** The open socket took `token` in-band (`auth`): it is the token in use, and the one a reconnect starts with. */
+  renewed(token: string): void {
+    this.refreshed = token;
+    this.inUse = token;
+  }
+
   private use(token: string): string {
     this.inUse = token;
     return token;

@@ -7,13 +7,14 @@
  * {@link WebSocketTransport.end}: disconnect(), a logout, reconnect(), a final decision and destroy() all go
  * through it.
  */
-import { assertNever, BEARER_SUBPROTOCOL, CloseCode, type ClientMessage } from '@payments-system/protocol';
+import { assertNever, BEARER_SUBPROTOCOL, CloseCode, type ClientMessage, type ServerMessage } from '@payments-system/protocol';
 import { asyncScheduler, catchError, defer, of, race, retry, Subject, Subscription, switchMap, take, tap, throwError, timeout, timer, type Observable } from 'rxjs';
 import type { ResolvedRealtimeConfig, WebSocketConstructor } from '../config';
 import { correlationIds } from '../correlation-ids';
 import type { RealtimeError } from '../errors';
 import { CONNECTED, CONNECTING, ConnectionStateMachine, DISCONNECTED, reconnecting, type RealtimeConnectionSnapshot } from './connection-state';
 import type { HandshakeCheck, HandshakeVerdict } from './handshake-check';
+import { inBandRefresh, type InBandOutcome } from './in-band-refresh';
 import {
   decideAfterEnding,
   decideAfterError,
@@ -65,6 +66,14 @@ export class WebSocketTransport implements RealtimeTransport {
   /** The running connection loop, or `null` when stopped. */
   private loop: Subscription | null = null;
   private socket: OpenSocket | null = null;
+  /** The token of the latest attempt, and, once its socket is open, the token it is authenticated with. */
+  private socketToken: string | null = null;
+  /** The in-band refresh of the open socket. */
+  private inBand: Subscription | null = null;
+  /** A token `refreshToken` gave for the open socket, being sent in-band: the app storing it reconnects nothing. */
+  private inBandToken: string | null = null;
+  /** The open socket's server messages, for the in-band refresh. */
+  private readonly socketMessages = new Subject<ServerMessage>();
   /** Failed attempts since the last open (the backoff position). */
   private failures = 0;
   private refreshedSinceOpen = false;
@@ -112,6 +121,7 @@ export class WebSocketTransport implements RealtimeTransport {
 
   destroy(): void {
     this.disconnect();
+    this.socketMessages.complete();
     this.subscriptions.unsubscribe();
     this.machine.complete();
     this.subject.complete();
@@ -121,6 +131,7 @@ export class WebSocketTransport implements RealtimeTransport {
   private end(ending: Ending): void {
     const socket = this.socket;
     this.socket = null;
+    this.stopInBand();
     socket?.close(CloseCode.Normal, 'client disconnect');
     this.loop?.unsubscribe();
     this.loop = null;
@@ -164,6 +175,7 @@ export class WebSocketTransport implements RealtimeTransport {
 
   private attempt(token: string): Observable<SocketEvent> {
     const { config } = this.deps;
+    this.socketToken = token;
     const inQuery = config.tokenTransport === 'query';
     return openSocket({
       url: socketUrl(config.url, this.deps.location, inQuery ? token : null, this.link.resumePoint()),
@@ -183,9 +195,11 @@ export class WebSocketTransport implements RealtimeTransport {
         this.refreshedSinceOpen = false;
         this.emit({ type: 'open' });
         this.setState(CONNECTED);
+        this.startInBand();
         return;
       case 'frame':
         if (event.frame.ok) {
+          this.socketMessages.next(event.frame.value);
           this.emit({ type: 'message', message: event.frame.value });
         } else {
           const message = `malformed server message: ${event.frame.error}`;
@@ -200,8 +214,11 @@ export class WebSocketTransport implements RealtimeTransport {
   /** The attempt ended: the policy decides; the returned observable's first value starts the next attempt. */
   private afterEnding(error: unknown): Observable<unknown> {
     this.socket = null;
+    this.stopInBand();
     if (!(error instanceof ConnectionLost)) return stopWith(decideAfterError(error, this.now()));
-    const ending: ConnectionEnding = { opened: error.opened, code: error.code, reason: error.reason, token: error.token };
+    // An open socket may have renewed its token in-band: that token is the one a refresh replaces.
+    const token = error.opened ? (this.socketToken ?? error.token) : error.token;
+    const ending: ConnectionEnding = { opened: error.opened, code: error.code, reason: error.reason, token };
     if (!shouldCheckHandshake(ending, this.now())) return this.apply(decideAfterEnding(ending, this.retryContext()), ending.token);
     // A failed handshake with a live token: a refusal (401) or an outage? Only the gateway's answer tells.
     const checkUrl = socketUrl(this.deps.config.url, this.deps.location, null, null);
@@ -244,6 +261,48 @@ export class WebSocketTransport implements RealtimeTransport {
     }
   }
 
+  /** Plans the in-band refreshes of the socket that just opened (with `refreshToken` and `tokenRefresh` on). */
+  private startInBand(): void {
+    const { config, tokens } = this.deps;
+    const token = this.socketToken;
+    if (!config.tokenRefresh || !tokens.canRefresh || token === null) return;
+    this.inBand = inBandRefresh(token, config.tokenRefresh, config.requestTimeoutMs, {
+      write: (message) => this.socket?.send(message),
+      refresh: (stale) => tokens.refresh(stale).pipe(tap((fresh) => (this.inBandToken = fresh))),
+      messages$: this.socketMessages,
+      nextId: this.nextId,
+      random: this.deps.random,
+      now: () => this.now(),
+    }).subscribe((outcome) => this.onInBand(outcome));
+  }
+
+  private stopInBand(): void {
+    this.inBand?.unsubscribe();
+    this.inBand = null;
+    this.inBandToken = null;
+  }
+
+  private onInBand(outcome: InBandOutcome): void {
+    this.inBandToken = null;
+    switch (outcome.type) {
+      case 'renewed':
+        this.socketToken = outcome.token;
+        this.deps.tokens.renewed(outcome.token);
+        return;
+      case 'unsupported':
+        // A gateway that does not know `auth`: the old way, at once, with the new token (`refresh` kept it).
+        this.reconnect();
+        return;
+      case 'refused':
+        this.emit({ type: 'error', error: outcome.error });
+        return;
+      case 'session-over':
+        return; // the app signs out (its token becomes empty), or the 4001 to come asks again
+      default:
+        assertNever(outcome, 'in-band outcome');
+    }
+  }
+
   private retryContext() {
     return {
       failures: this.failures,
@@ -263,8 +322,8 @@ export class WebSocketTransport implements RealtimeTransport {
     if (!token) return this.end({ then: 'stop', retryWhenOnline: false });
     // The attempt waiting for a token takes this one; nothing to restart.
     if (this.deps.tokens.waiting) return;
-    // E.g. the app stored the token we just refreshed.
-    if (token === this.deps.tokens.inUse && this.loop) return;
+    // E.g. the app stored the token we just refreshed (after a 4001, or in-band: sent, or already accepted).
+    if ((token === this.deps.tokens.inUse || token === this.inBandToken) && this.loop) return;
     this.reconnect();
   }
 
