@@ -15,5 +15,11 @@ export const routes: Routes = [
     canActivate: [signedInGuard],
     loadComponent: () => import('./dashboard/dashboard-page').then((m) => m.DashboardPage),
   },
+  {
+    path: 'payments/:paymentId',
+    title: 'Payment · Payments',
+    canActivate: [signedInGuard],
+    loadComponent: () => import('./payment-detail/payment-detail-page').then((m) => m.PaymentDetailPage),
+  },
   { path: '**', redirectTo: '' },
 ];

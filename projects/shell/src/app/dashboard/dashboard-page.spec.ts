@@ -2,6 +2,8 @@ import { provideHttpClient } from '@angular/common/http';
 import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
 import { computed, signal } from '@angular/core';
 import { TestBed, type ComponentFixture } from '@angular/core/testing';
+import { provideRouter } from '@angular/router';
+import { NEVER } from 'rxjs';
 import { provideEffects } from '@ngrx/effects';
 import { provideState, provideStore, Store } from '@ngrx/store';
 import type { User } from '@payments-system/protocol';
@@ -30,7 +32,8 @@ describe('DashboardPage (real store and effects, HTTP faked)', () => {
         provideState(noticesFeature),
         provideEffects(appEffects),
         { provide: AuthService, useValue: { user: current, isSignedIn: computed(() => current() !== null) } },
-        { provide: RealtimeService, useValue: { lastEventId: signal(null) } },
+        { provide: RealtimeService, useValue: { lastEventId: signal(null), presence$: () => NEVER } },
+        provideRouter([]),
       ],
     });
     http = TestBed.inject(HttpTestingController);

@@ -1,11 +1,22 @@
 import { TestBed } from '@angular/core/testing';
+import { provideRouter } from '@angular/router';
+import type { PresenceRoom } from '@payments-system/protocol';
+import { provideRealtime } from '@payments-system/realtime';
+import { provideRealtimeTesting, RealtimeTestingController } from '@payments-system/realtime/testing';
 import { payment } from '../../testing/fakes';
 import type { PaymentRow } from '../state/payments.feature';
 import { PaymentTable } from './payment-table';
 
 const row = (overrides: Partial<PaymentRow>): PaymentRow => ({ ...payment(overrides), changeId: null, ...overrides });
+const TS = '2026-01-01T10:00:00.000Z';
 
 describe('PaymentTable', () => {
+  beforeEach(() => {
+    TestBed.configureTestingModule({
+      providers: [provideRouter([]), provideRealtime({ url: '/ws', token: 'admin-token', heartbeat: false }), provideRealtimeTesting()],
+    });
+  });
+
   async function render(rows: PaymentRow[], admin: boolean) {
     const fixture = TestBed.createComponent(PaymentTable);
     fixture.componentRef.setInput('rows', rows);
@@ -58,5 +69,39 @@ describe('PaymentTable', () => {
     expect(tr.classList).toContain('row--changed');
     expect(tr.textContent).toContain('Completed');
     expect(tr.textContent).toContain('was Processing');
+  });
+
+  it("shows admins whether each customer is online, with one watch per customer, live", async () => {
+    const gateway = TestBed.inject(RealtimeTestingController);
+    gateway.latest.open();
+    const fixture = await render(
+      [row({ paymentId: 'p1', ownerId: 'alice' }), row({ paymentId: 'p2', ownerId: 'bob' }), row({ paymentId: 'p3', ownerId: 'alice' })],
+      true,
+    );
+    const requests = gateway.latest.sentOfType('presence');
+    expect(requests.map((m) => [m.payload.room, m.payload.watch])).toEqual([['user:alice', true], ['user:bob', true]]);
+    for (const request of requests) {
+      const room = request.payload.room as PresenceRoom;
+      const members = room === 'user:alice' ? [{ userId: 'alice', role: 'CUSTOMER' as const, connections: 2 }] : [];
+      gateway.latest.receive({ type: 'presence', payload: { room, members }, timestamp: TS, correlationId: request.correlationId });
+    }
+    await fixture.whenStable();
+    const el = fixture.nativeElement as HTMLElement;
+    const status = (id: string) => el.querySelector(`tr[data-payment-id="${id}"] .presence`)!.getAttribute('data-presence');
+    expect([status('p1'), status('p2'), status('p3')]).toEqual(['online', 'offline', 'online']);
+    expect(el.querySelector('tr[data-payment-id="p1"] td.customer')!.textContent).toContain('alice online');
+
+    gateway.latest.receive({ type: 'presence:left', payload: { room: 'user:alice', userId: 'alice' }, timestamp: TS });
+    gateway.latest.receive({ type: 'presence:joined', payload: { room: 'user:bob', userId: 'bob', role: 'CUSTOMER' }, timestamp: TS });
+    await fixture.whenStable();
+    expect([status('p1'), status('p2'), status('p3')]).toEqual(['offline', 'online', 'offline']);
+  });
+
+  it('links admins to each payment’s page; customers get no link', async () => {
+    const admin = await render([row({ paymentId: 'p1' })], true);
+    expect((admin.nativeElement as HTMLElement).querySelector('a.payment__desc')!.getAttribute('href')).toBe('/payments/p1');
+    const customer = await render([row({ paymentId: 'p1' })], false);
+    expect((customer.nativeElement as HTMLElement).querySelector('a')).toBeNull();
+    expect((customer.nativeElement as HTMLElement).querySelector('.presence')).toBeNull();
   });
 });

@@ -1,7 +1,9 @@
 import { DatePipe } from '@angular/common';
 import { Component, computed, input, output } from '@angular/core';
 import type { PaymentStatus } from '@payments-system/protocol';
+import { RouterLink } from '@angular/router';
 import { formatAmount, nextStatuses, STATUS_LABELS } from '../core/payment-rules';
+import { OnlineStatus } from '../presence/online-status';
 import type { PaymentRow } from '../state/payments.feature';
 
 const ACTION_LABELS: { readonly [S in PaymentStatus]: string } = {
@@ -12,10 +14,13 @@ const ACTION_LABELS: { readonly [S in PaymentStatus]: string } = {
   refunded: 'Refund',
 };
 
-/** The payments, newest first. Rows that just changed are highlighted; admins get the legal next statuses as buttons. */
+/**
+ * The payments, newest first. Rows that just changed are highlighted; admins get the legal next statuses as buttons,
+ * whether each customer is online, and a link to each payment's page (which shows who else has it open).
+ */
 @Component({
   selector: 'app-payment-table',
-  imports: [DatePipe],
+  imports: [DatePipe, RouterLink, OnlineStatus],
   template: `
     <div class="table-wrap">
       <table class="payments">
@@ -34,7 +39,11 @@ const ACTION_LABELS: { readonly [S in PaymentStatus]: string } = {
           @for (row of rows(); track row.paymentId) {
             <tr [class.row--changed]="row.changeId !== null" [attr.data-payment-id]="row.paymentId" [attr.data-status]="row.status">
               <th scope="row" data-label="Payment">
-                <span class="payment__desc">{{ row.description }}</span>
+                @if (showOwner()) {
+                  <a class="payment__desc" [routerLink]="['/payments', row.paymentId]">{{ row.description }}</a>
+                } @else {
+                  <span class="payment__desc">{{ row.description }}</span>
+                }
                 <span class="payment__id">{{ row.paymentId }}</span>
               </th>
               <td class="num" data-label="Amount">{{ amount(row) }}</td>
@@ -46,7 +55,9 @@ const ACTION_LABELS: { readonly [S in PaymentStatus]: string } = {
                   </span>
                 }
               </td>
-              @if (showOwner()) { <td data-label="Customer">{{ row.ownerId }}</td> }
+              @if (showOwner()) {
+                <td data-label="Customer" class="customer">{{ row.ownerId }} <app-online-status [userId]="row.ownerId" /></td>
+              }
               <td data-label="Updated"><time [attr.datetime]="row.updatedAt">{{ row.updatedAt | date: 'HH:mm:ss' }}</time></td>
               @if (canChangeStatus()) {
                 <td data-label="Actions" class="actions">
