@@ -24,7 +24,12 @@ it('runs the whole benchmark with tiny N and writes the table, JSON and chart', 
   assert.match(run.stdout, /gateway ÷ bare ws/);
   const report = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as {
     summary: { figures: Record<string, Record<string, { median: number }>>; targets: unknown[] };
-    runs: Array<{ kind: string; connect: { failed: number }; throughput?: Record<string, { lost: number }> }>;
+    runs: Array<{
+      kind: string;
+      connect: { failed: number };
+      throughput?: Record<string, { lost: number }>;
+      presence?: { watches: number; lost: number; cpuPerDeliveryUs: { with: number; without: number } };
+    }>;
   };
   const connectRate = report.summary.figures['bare-jwt']!['connPerSec']!;
   assert.ok(connectRate.median > 0, 'bare ws + JWT (the connection-rate baseline) opened sockets');
@@ -36,6 +41,10 @@ it('runs the whole benchmark with tiny N and writes the table, JSON and chart', 
     assert.ok(figures['cpu-small-isolated']!.median > 0, `${kind} delivered`);
     assert.ok(Number.isFinite(figures['lat-large-p99']!.median), `${kind} measured latency`);
   }
+  const presence = report.runs.find((run) => run.kind === 'gateway')?.presence;
+  assert.ok(presence && presence.watches > 0 && presence.lost === 0, 'phase (5): deliveries with and without presence watchers');
+  assert.ok(presence.cpuPerDeliveryUs.with > 0 && presence.cpuPerDeliveryUs.without > 0);
+  assert.match(run.stdout, /Presence watchers and the broadcast path/);
   for (const run of report.runs) {
     assert.equal(run.connect.failed, 0, `${run.kind}: every socket opened`);
     for (const [phase, r] of Object.entries(run.throughput ?? {})) assert.equal(r.lost, 0, `${run.kind} ${phase}: nothing lost`);

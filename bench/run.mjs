@@ -28,6 +28,7 @@ import {
 } from './lib/harness.mjs';
 import { renderChart, renderTable, summarize } from './lib/report.mjs';
 import { holdTest } from './lib/hold.mjs';
+import { presenceCost, renderPresence } from './lib/presence.mjs';
 
 const { values: flags } = parseArgs({
   options: {
@@ -45,6 +46,7 @@ const { values: flags } = parseArgs({
     slices: { type: 'string' }, // each throughput phase alternates between the servers in this many slices
     'latency-seconds': { type: 'string' },
     'connect-only': { type: 'boolean', default: false }, // only the connection-rate phase (2)
+    'no-presence': { type: 'boolean', default: false }, // skips phase (5), presence watchers
     hold: { type: 'boolean', default: false },
     'hold-only': { type: 'boolean', default: false },
     'hold-seconds': { type: 'string' },
@@ -70,6 +72,7 @@ const P = {
   holdSeconds: Number(flags['hold-seconds'] ?? 300),
   holdSockets: flags['hold-sockets'] ? Number(flags['hold-sockets']) : undefined,
   connectOnly: flags['connect-only'],
+  presence: !flags['no-presence'],
 };
 const servers = flags.servers.split(',').filter(Boolean);
 /** Baselines measured in the connection phase only (the others' phases would repeat bare ws's). */
@@ -341,6 +344,14 @@ async function runRepeat(repeat) {
       const counts = await pool.all('count');
       result.unexpectedCloses = counts.reduce((s, c) => s + c.unexpectedCloses, 0);
     }
+
+    // (5) the broadcast path with and without presence watchers (the gateway only).
+    const gateway = sessions.find((session) => session.kind === 'gateway');
+    if (gateway && P.presence) {
+      const events = P.burstSize * Math.max(1, Math.round(phaseEvents('burst', P.rateN) / P.burstSize / 2 / P.slices));
+      const options = { room: 'broadcast', roomSize: P.rateN, events, slices: P.slices };
+      gateway.result.presence = await presenceCost(gateway, options, throughputSlice, log);
+    }
   } finally {
     for (const session of sessions) await closeSession(session);
   }
@@ -378,7 +389,7 @@ async function main() {
   writeFileSync(join(flags.out, `bench-${stamp}.json`), json);
   writeFileSync(join(flags.out, 'latest.json'), json);
   if (summary) {
-    const table = renderTable(summary, machine, hold);
+    const table = renderTable(summary, machine, hold) + renderPresence(runs);
     writeFileSync(join(flags.out, 'latest.md'), table);
     console.log(table);
     const svg = await renderChart(summary);

@@ -17,12 +17,31 @@ let unexpectedCloses = 0;
 let closeCodes = {};
 let tokens = [];
 let sampleEvery = 1;
+/** Presence answers received while phase (5) sets watches; undefined otherwise. */
+let presenceAnswers;
+
+/** Each socket watches (or stops watching) its own user's room (what a customer may watch); waits for every answer. */
+async function presence({ watch }) {
+  presenceAnswers = 0;
+  let sent = 0;
+  for (const ws of sockets) {
+    ws.send(JSON.stringify({ type: 'presence', payload: { room: `user:${ws.benchUser}`, watch } }));
+    sent++;
+  }
+  const deadline = Date.now() + 60_000;
+  while (presenceAnswers < sent && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  const missing = sent - presenceAnswers;
+  presenceAnswers = undefined;
+  return { sent, missing };
+}
 
 function send(message) {
   process.send(message);
 }
 
 function onMessage(data) {
+  // Presence answers (phase 5) are not deliveries: counted apart, only while the phase runs.
+  if (presenceAnswers !== undefined && data.toString('latin1', 0, 17) === '{"type":"presence') return void presenceAnswers++;
   received++;
   if (received % sampleEvery !== 0) return;
   const text = data.toString('latin1');
@@ -53,6 +72,7 @@ function openOne({ kind, url, index, localAddress, role }) {
     const user = `u${index}`;
     let ws;
     const options = { localAddress, perMessageDeflate: false, handshakeTimeout: 30000 };
+    const remember = (socket) => ((socket.benchUser = user), socket);
     if (kind === 'gateway' || kind === 'bare-jwt') ws = new WebSocket(`${url}/ws`, ['bearer', tokens[index]], options);
     else if (kind === 'bare') ws = new WebSocket(`${url}/ws?user=${user}&role=${role}`, options);
     else ws = new WebSocket(`${url}/socket.io/?EIO=4&transport=websocket&user=${user}&role=${role}`, options);
@@ -61,7 +81,7 @@ function openOne({ kind, url, index, localAddress, role }) {
       if (settled) return;
       settled = true;
       if (!ok) ws.terminate();
-      resolve(ok ? ws : why);
+      resolve(ok ? remember(ws) : why);
     };
     ws.once('error', (error) => done(false, error.code ?? error.message));
     ws.once('unexpected-response', (_req, res) => done(false, `HTTP ${res.statusCode}`));
@@ -135,6 +155,8 @@ process.on('message', async (message) => {
     } else if (cmd === 'cpu') {
       const { user, system } = process.cpuUsage();
       send({ seq, cpuMicros: user + system });
+    } else if (cmd === 'presence') {
+      send({ seq, ...(await presence(message)) });
     } else if (cmd === 'latencies') {
       send({ seq, latencies });
     } else if (cmd === 'close') {

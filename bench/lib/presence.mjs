@@ -1,0 +1,70 @@
+// Phase (5) of `npm run bench`, the gateway only: what presence watchers cost the broadcast path.
+// Delivery CPU to the large room in bursts, in slices alternating between no watchers and every
+// socket of the room watching its own user's room (what a customer's token may watch), so a drift
+// of the machine's load lands on both alike. Watches are set and cleared between slices, outside
+// the measured time; no socket comes or goes while measuring, so watchers receive nothing: what is
+// measured is the broadcast loop with the presence registries populated.
+import { median } from './harness.mjs';
+
+/** Every socket of the pool starts (or stops) watching; resolves once the gateway answered them all. */
+async function setWatches(pool, watch) {
+  const answers = await pool.all('presence', { watch });
+  const missing = answers.reduce((sum, a) => sum + a.missing, 0);
+  if (missing > 0) throw new Error(`presence: ${missing} watch requests unanswered`);
+  return answers.reduce((sum, a) => sum + a.sent, 0);
+}
+
+/**
+ * `slice(session, room, roomSize, mode, events)` is run.mjs's throughput slice. Returns the CPU per
+ * delivery with and without watchers, their ratio, and the watches that were in place.
+ */
+export async function presenceCost(session, { room, roomSize, events, slices }, slice, log) {
+  const parts = { without: [], with: [] };
+  let watches = 0;
+  for (let i = 0; i < slices; i++) {
+    for (const watching of [false, true]) {
+      const sent = await setWatches(session.pool, watching);
+      if (watching) watches = sent;
+      parts[watching ? 'with' : 'without'].push(await slice(session, room, roomSize, 'burst', events));
+    }
+  }
+  await setWatches(session.pool, false);
+  const perDelivery = (list) => list.reduce((s, p) => s + p.cpuMicros, 0) / list.reduce((s, p) => s + p.received, 0);
+  const lost = [...parts.without, ...parts.with].reduce((s, p) => s + p.expected - p.received, 0);
+  const result = {
+    room,
+    roomSize,
+    watches,
+    slices,
+    lost,
+    cpuPerDeliveryUs: { without: perDelivery(parts.without), with: perDelivery(parts.with) },
+    // Per slice, to show the noise next to the difference.
+    slicesUs: {
+      without: parts.without.map((p) => p.cpuMicros / p.received),
+      with: parts.with.map((p) => p.cpuMicros / p.received),
+    },
+  };
+  result.ratio = result.cpuPerDeliveryUs.with / result.cpuPerDeliveryUs.without;
+  log(
+    `  gateway presence: ${result.cpuPerDeliveryUs.without.toFixed(2)} µs/delivery without watchers, ${result.cpuPerDeliveryUs.with.toFixed(2)} with ${watches} watchers: ×${result.ratio.toFixed(3)}, lost ${lost}`,
+  );
+  return result;
+}
+
+/** The report's lines for phase (5): medians over repeats. */
+export function renderPresence(runs) {
+  const mine = runs.map((r) => r.presence).filter(Boolean);
+  if (mine.length === 0) return '';
+  const m = (get) => median(mine.map(get));
+  const watches = mine[0].watches;
+  return [
+    '',
+    `Presence watchers and the broadcast path (gateway, ${mine[0].roomSize}-socket room in bursts, median of ${mine.length} run(s)):`,
+    `| | µs server CPU per delivery |`,
+    `|---|---|`,
+    `| no watchers | ${m((r) => r.cpuPerDeliveryUs.without).toFixed(2)} |`,
+    `| every socket watching its user's room (${watches} watches) | ${m((r) => r.cpuPerDeliveryUs.with).toFixed(2)} |`,
+    `| ratio | ×${m((r) => r.ratio).toFixed(3)} |`,
+    '',
+  ].join('\n');
+}
