@@ -348,8 +348,8 @@ async function runRepeat(repeat) {
     // (5) the broadcast path with and without presence watchers (the gateway only).
     const gateway = sessions.find((session) => session.kind === 'gateway');
     if (gateway && P.presence) {
-      const events = P.burstSize * Math.max(1, Math.round(phaseEvents('burst', P.rateN) / P.burstSize / 2 / P.slices));
-      const options = { room: 'broadcast', roomSize: P.rateN, events, slices: P.slices };
+      // Each slice as long as a whole throughput phase (~0.5 M deliveries at full size): shorter ones measured GC.
+      const options = { room: 'broadcast', roomSize: P.rateN, events: phaseEvents('burst', P.rateN), slices: P.slices };
       gateway.result.presence = await presenceCost(gateway, options, throughputSlice, log);
     }
   } finally {

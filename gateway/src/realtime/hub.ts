@@ -153,10 +153,11 @@ export class RealtimeHub implements ConnectionOwner {
     socket.on('error', onError);
     socket.on('close', onClose);
     this.connections.add(connection);
-    this.rooms.join(connection, userRoom(claims.userId));
+    const own = userRoom(claims.userId); // one string for both indexes
+    this.rooms.join(connection, own);
     this.rooms.join(connection, roleRoom(claims.role));
     this.rooms.join(connection, BROADCAST_ROOM);
-    this.presence.entered(connection, userRoom(claims.userId));
+    this.presence.entered(connection, own);
     if (since !== undefined) this.replays.hold(connection, since);
     this.expiry.track(connection);
     this.metrics.connectionsOpened.inc();

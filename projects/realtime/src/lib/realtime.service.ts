@@ -41,24 +41,15 @@ export class RealtimeService {
   private readonly cursor = new EventCursor();
   private readonly queue = new SendQueue<ClientMessage>(this.config.sendQueueSize);
   private readonly transport = inject(ɵREALTIME_TRANSPORT)({ resumePoint: () => this.cursor.lastEventId });
-  private readonly rooms = new RoomRequests(
-    {
-      state: () => this.snapshot().state,
-      write: (message) => this.transport.write(message),
-      nextId: this.nextId,
-      now: () => asyncScheduler.now(),
-    },
-    this.config.requestTimeoutMs,
-  );
-  private readonly presenceWatches = new PresenceWatches(
-    {
-      state: () => this.snapshot().state,
-      write: (message) => this.transport.write(message),
-      nextId: this.nextId,
-      now: () => asyncScheduler.now(),
-    },
-    this.config.requestTimeoutMs,
-  );
+  /** The send/reply path of requests (rooms, presence): written to the open socket, matched by correlation id. */
+  private readonly requests = {
+    state: () => this.snapshot().state,
+    write: (message: ClientMessage) => this.transport.write(message),
+    nextId: this.nextId,
+    now: () => asyncScheduler.now(),
+  };
+  private readonly rooms = new RoomRequests(this.requests, this.config.requestTimeoutMs);
+  private readonly presenceWatches = new PresenceWatches(this.requests, this.config.requestTimeoutMs);
 
   private readonly snapshot = signal<RealtimeConnectionSnapshot>(this.transport.snapshot);
   private readonly snapshot$ = new BehaviorSubject<RealtimeConnectionSnapshot>(this.transport.snapshot);
