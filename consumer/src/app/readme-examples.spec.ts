@@ -6,7 +6,9 @@ import { provideRealtimeTesting, RealtimeTestingController } from '@payments-sys
 import { paymentCompleted, publishError } from '../protocol/publish-request';
 import { appConfig } from './app.config';
 import { AuthService } from './auth.service';
+import { OnlineBadgeComponent } from './online-badge.component';
 import { PaymentFollower } from './payment-follower.service';
+import { PaymentViewersComponent } from './payment-viewers.component';
 import { PaymentStatusComponent } from './payment-status.component';
 import { realtimeFromRuntimeConfig, RUNTIME_CONFIG } from './runtime-config';
 
@@ -64,6 +66,38 @@ describe('the README examples', () => {
     const refused = follower.follow('pay_1');
     reply(gateway, 'error');
     expect(await refused).toBe('You cannot follow this payment');
+  });
+
+  it('the online badge watches the user room and follows joined and left', () => {
+    const gateway = signedIn();
+    const fixture = TestBed.createComponent(OnlineBadgeComponent);
+    fixture.componentRef.setInput('userId', 'alice');
+    fixture.detectChanges();
+    const [watch] = gateway.latest.sentOfType('presence');
+    expect(watch!.payload).toEqual({ room: 'user:alice', watch: true });
+    gateway.latest.receive({ type: 'presence', payload: { room: 'user:alice', members: [] }, timestamp: at, correlationId: watch!.correlationId });
+    fixture.detectChanges();
+    expect((fixture.nativeElement as HTMLElement).textContent).toBe('offline');
+    gateway.latest.receive({ type: 'presence:joined', payload: { room: 'user:alice', userId: 'alice', role: 'CUSTOMER' }, timestamp: at });
+    fixture.detectChanges();
+    expect((fixture.nativeElement as HTMLElement).textContent).toBe('online');
+  });
+
+  it('the payment viewers component is in the room and lists who else is', () => {
+    const gateway = signedIn();
+    const fixture = TestBed.createComponent(PaymentViewersComponent);
+    fixture.componentRef.setInput('paymentId', 'pay_1');
+    fixture.detectChanges();
+    expect(gateway.latest.sentOfType('subscribe').map((m) => m.payload.room)).toEqual(['payment:pay_1']);
+    const [watch] = gateway.latest.sentOfType('presence');
+    gateway.latest.receive({
+      type: 'presence',
+      payload: { room: 'payment:pay_1', members: [{ userId: 'admin_1', role: 'ADMIN', connections: 1 }] },
+      timestamp: at,
+      correlationId: watch!.correlationId,
+    });
+    fixture.detectChanges();
+    expect((fixture.nativeElement as HTMLElement).textContent).toContain('admin_1 (ADMIN)');
   });
 
   it('provideRealtime(() => config) reads runtime configuration', () => {
