@@ -101,16 +101,16 @@ export class RoomPresence {
       }
     } else this.unwatch(connection, room);
     this.metrics.presenceRequests.inc({ outcome: watch ? 'watch' : 'list' });
-    this.list(room, [connection], correlationId, !watch);
+    this.list(room, [connection], correlationId);
   }
 
   /**
    * Reads the members of `room` and sends them to `connections` (with the request's correlationId, or
-   * none for a list the gateway sends by itself); changes for those that watch are held until then.
+   * none for a list the gateway sends `unasked`); changes for those that watch are held until then.
    */
-  private list(room: PresenceRoom, connections: readonly Connection[], correlationId: string | undefined, once: boolean, unasked = false): void {
+  private list(room: PresenceRoom, connections: readonly Connection[], correlationId: string | undefined, unasked = false): void {
     const states = connections.map((connection) => {
-      const state = once ? undefined : connection.watching?.get(room);
+      const state = connection.watching?.get(room);
       if (state) state.pendingLists++;
       return state;
     });
@@ -217,7 +217,7 @@ export class RoomPresence {
 
   /** Changes may have been missed: every watcher gets the members again, unasked (no correlationId). */
   private relist(): void {
-    for (const [room, sockets] of this.watchers) this.list(room, [...sockets], undefined, false, true);
+    for (const [room, sockets] of this.watchers) this.list(room, [...sockets], undefined, true);
   }
 }
 
