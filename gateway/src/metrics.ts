@@ -28,7 +28,7 @@ export class GatewayMetrics {
   });
   readonly authFailures = new Counter({
     name: 'gateway_auth_failures_total',
-    help: 'Tokens refused (handshakes and HTTP API), by reason.',
+    help: 'Tokens refused (handshakes, in-band auth and HTTP API), by reason.',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
