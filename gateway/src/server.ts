@@ -37,7 +37,7 @@ export interface GatewayOptions extends Partial<GatewayConfig> {
   readonly logger?: Logger;
   /** Defaults to the in-memory bus. */
   readonly bus?: Bus;
-  /** Defaults to the in-memory presence store, or Redis with `redisUrl` (like the bus). */
+  /** Defaults to the in-memory presence store, or Redis with `redisUrl` or `redisSentinels` (like the bus). */
   readonly presence?: PresenceStore;
   /** Routes, room rules, a revocation check and event hooks of other services (extension.ts). */
   readonly extension?: GatewayExtension | GatewayExtensionFactory;
@@ -103,8 +103,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // A gateway silent for as long as a socket may be is dead: its members leave on the others.
   const presence =
     givenPresence ??
-    (config.redisUrl
-      ? new RedisPresenceStore({ url: config.redisUrl, logger, metrics, deadAfterMs: config.heartbeatIntervalMs + config.heartbeatTimeoutMs })
+    (redis
+      ? new RedisPresenceStore({ redis, events: redisEvents, logger, metrics, deadAfterMs: config.heartbeatIntervalMs + config.heartbeatTimeoutMs })
       : new InMemoryPresenceStore());
   const hub: RealtimeHub = new RealtimeHub(config, logger, metrics, { roomAccess: extension.roomAccess ?? {}, bus, verifier, presence }, now);
   let draining = false;

@@ -129,7 +129,7 @@ describe('Redis clients', () => {
     await bus.close();
     assert.ok(busClients > 0);
     await noClientsLeft();
-    const presence = new RedisPresenceStore({ url: redis.url, logger: createLogger('silent'), metrics: new GatewayMetrics(() => new Map()), deadAfterMs: 40_000 });
+    const presence = new RedisPresenceStore({ redis: redis.settings, logger: createLogger('silent'), metrics: new GatewayMetrics(() => new Map()), deadAfterMs: 40_000 });
     await presence.start({ change: () => undefined, lost: () => undefined }, { list: () => [], rooms: () => [] });
     const presenceClients = await clientCount();
     await presence.close();

@@ -1,5 +1,5 @@
 /**
- * Presence across gateways (`REDIS_URL`): each gateway keeps its own members in one Redis hash (room
+ * Presence across gateways (`REDIS_URL` or `REDIS_SENTINELS`): each gateway keeps its own members in one Redis hash (room
  * → its users there) and heartbeats; the changes (a user's first socket in a room on any gateway,
  * their last one out of it on every gateway) go out on Redis Pub/Sub, which is what they are:
  * ephemeral. They never enter the bus's stream and are never replayed.
@@ -18,15 +18,16 @@
  */
 import { isPresenceRoom, isRole, ID_PATTERN, type PresenceMember, type PresenceRoom, type Role } from '@payments-system/protocol';
 import { randomUUID } from 'node:crypto';
-import type { RedisClientType } from 'redis';
 import type { Logger } from '../logger.ts';
 import type { GatewayMetrics } from '../metrics.ts';
-import { createRedisClient } from '../redis/client.ts';
+import { RedisConnection, RedisSubscriber, type ConnectionEvents, type RedisSettings } from '../redis/connection.ts';
 import type { LocalMember, LocalMembers, PresenceChange, PresenceListener, PresenceStore } from './presence-store.ts';
 import { LEAVE_SCRIPT, MEMBERS_SCRIPT, SYNC_SCRIPT } from './redis-presence-scripts.ts';
 
 export interface RedisPresenceOptions {
-  readonly url: string;
+  readonly redis: RedisSettings;
+  /** What the gateway's Redis connections report (metrics); presence adds its own handling. */
+  readonly events?: ConnectionEvents;
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
   /** A gateway without a heartbeat for this long is dead and its members leave. */
@@ -40,13 +41,20 @@ export interface RedisPresenceOptions {
 const ROOMS_PER_WRITE = 500;
 
 /**
- * The Redis connections of presence: one for commands (failing fast while Redis is away: a members
- * list answers SERVICE_UNAVAILABLE, a write stays dirty and is retried) and one subscribed to the
- * changes. The one place presence makes clients, so that following another connection factory
- * (Sentinel) is a change here only.
+ * The Redis connections of presence, made by the gateway's one factory so that they follow a
+ * Sentinel failover: one for commands (failing fast while Redis is away: a members list answers
+ * SERVICE_UNAVAILABLE, a write stays dirty and is retried) and one subscribed to the changes.
+ * Presence is ephemeral and rebuilt by every heartbeat, so its writes do not wait for replicas.
  */
-function presenceClients(url: string): { commands: RedisClientType; subscriber: RedisClientType } {
-  return { commands: createRedisClient(url, { failFast: true }), subscriber: createRedisClient(url, { failFast: false }) };
+function presenceClients(
+  redis: RedisSettings,
+  events: { readonly commands: ConnectionEvents; readonly subscriber: ConnectionEvents },
+): { commands: RedisConnection; subscriber: RedisSubscriber } {
+  const settings = { ...redis, minReplicasAck: 0 };
+  return {
+    commands: new RedisConnection(settings, { name: 'presence', failFast: true }, events.commands),
+    subscriber: new RedisSubscriber(settings, events.subscriber),
+  };
 }
 
 /** The default heartbeat for a deadline: four beats before a silent gateway is declared dead. */
@@ -57,8 +65,8 @@ export function presenceHeartbeatMs(deadAfterMs: number): number {
 export class RedisPresenceStore implements PresenceStore {
   /** This process's id in Redis: a restarted gateway is a new one (its old self is found dead). */
   readonly gatewayId = randomUUID();
-  private readonly commands: RedisClientType;
-  private readonly subscriber: RedisClientType;
+  private readonly commands: RedisConnection;
+  private readonly subscriber: RedisSubscriber;
   private readonly prefix: string;
   private readonly channel: string;
   private readonly gatewaysKey: string;
@@ -79,22 +87,33 @@ export class RedisPresenceStore implements PresenceStore {
   private closed = false;
 
   constructor(private readonly options: RedisPresenceOptions) {
-    ({ commands: this.commands, subscriber: this.subscriber } = presenceClients(options.url));
+    const warn = (client: string) => (error: Error) => options.logger.warn({ client, err: error.message }, 'redis error');
+    ({ commands: this.commands, subscriber: this.subscriber } = presenceClients(options.redis, {
+      commands: {
+        ...options.events,
+        error: warn('presence'),
+        primaryChanged: (address) => {
+          options.events?.primaryChanged?.(address);
+          // A promoted replica may lack this gateway's latest writes, and changes published meanwhile are gone.
+          this.rewriteAll();
+        },
+      },
+      subscriber: {
+        error: warn('presence-subscriber'),
+        ready: () => {
+          // After the first: the subscription was down for a while, and changes published meanwhile are gone.
+          if (!this.subscribedOnce || this.closed) return;
+          this.missedChanges = true;
+          this.heartbeat();
+        },
+      },
+    }));
     this.prefix = options.prefix ?? 'presence:';
     this.channel = `${this.prefix}changes`;
     this.gatewaysKey = `${this.prefix}gateways`;
     this.heartbeatMs = options.heartbeatMs ?? presenceHeartbeatMs(options.deadAfterMs);
     // Long enough for a survivor to read a dead gateway's members before they expire.
     this.ttlMs = options.deadAfterMs + 10_000;
-    for (const [name, client] of [['presence', this.commands], ['presence-subscriber', this.subscriber]] as const) {
-      client.on('error', (error: Error) => options.logger.warn({ client: name, err: error.message }, 'redis error'));
-    }
-    this.subscriber.on('ready', () => {
-      // After the first: the subscription was down for a while, and changes published meanwhile are gone.
-      if (!this.subscribedOnce || this.closed) return;
-      this.missedChanges = true;
-      this.heartbeat();
-    });
   }
 
   async start(listener: PresenceListener, local: LocalMembers): Promise<void> {
@@ -118,7 +137,7 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   async members(room: PresenceRoom): Promise<readonly PresenceMember[]> {
-    const lists = (await this.commands.eval(MEMBERS_SCRIPT, { keys: [this.gatewaysKey], arguments: [this.prefix, this.channel, room] })) as string[];
+    const lists = (await this.commands.readScript(MEMBERS_SCRIPT, [this.gatewaysKey], [this.prefix, this.channel, room])) as string[];
     const merged = new Map<string, { userId: string; role: Role; connections: number }>();
     for (const list of lists) {
       for (const member of decodeMembers(list)) {
@@ -136,13 +155,22 @@ export class RedisPresenceStore implements PresenceStore {
     clearInterval(this.timer);
     await this.writing?.catch(() => undefined);
     try {
-      await this.commands.eval(LEAVE_SCRIPT, { keys: [this.gatewaysKey], arguments: [this.prefix, this.channel, this.gatewayId] });
+      await this.commands.write(LEAVE_SCRIPT, [this.gatewaysKey], [this.prefix, this.channel, this.gatewayId]);
     } catch (error) {
       // The survivors find it dead instead, or its keys expire.
       this.options.logger.warn({ err: (error as Error).message }, 'presence: could not leave; the other gateways will find this one dead');
     }
     this.subscriber.destroy();
     this.commands.destroy();
+  }
+
+  /** Writes every room of this gateway afresh and tells the watchers to read the lists again (a new primary). */
+  private rewriteAll(): void {
+    if (this.closed || this.listener === undefined) return; // before start(): start() writes everything
+    this.reset = true;
+    for (const room of this.local?.rooms() ?? []) this.dirty.add(room);
+    this.missedChanges = true;
+    this.heartbeat();
   }
 
   /** A timer's beat, or a turn's changes: one write at a time; changes made during it follow it. */
@@ -166,10 +194,15 @@ export class RedisPresenceStore implements PresenceStore {
       const pairs = rooms.flatMap((room) => [room, encodeMembers(this.local?.list(room) ?? [])]);
       let answer: [number, number];
       try {
-        answer = (await this.commands.eval(SYNC_SCRIPT, {
-          keys: [this.gatewaysKey],
-          arguments: [this.prefix, this.channel, this.gatewayId, String(this.options.deadAfterMs), String(this.ttlMs), mode, ...pairs],
-        })) as [number, number];
+        answer = (await this.commands.write(SYNC_SCRIPT, [this.gatewaysKey], [
+          this.prefix,
+          this.channel,
+          this.gatewayId,
+          String(this.options.deadAfterMs),
+          String(this.ttlMs),
+          mode,
+          ...pairs,
+        ])) as [number, number];
       } catch (error) {
         for (const room of rooms) this.dirty.add(room);
         this.options.metrics.presenceSyncFailures.inc();

@@ -116,45 +116,16 @@ export class RedisConnection {
     const { target } = settings;
     if (target.kind === 'url') {
       for (let i = 0; i < (options.poolSize ?? 1); i++) {
-        const client: Client = createClient({
-          url: target.url,
-          ...(target.password !== undefined && { password: target.password }),
-          disableOfflineQueue: options.failFast,
-          socket: { reconnectStrategy },
-          RESP: 2,
-        });
+        const client = nodeClient(target, options.failFast);
         client.on('error', (error: Error) => events.error?.(error));
         if (i === 0) client.on('ready', () => events.ready?.());
         this.clients.push(client);
       }
-
       this.currentPrimary = new URL(target.url).host;
     } else {
-      const sentinel: Sentinel = createSentinel({
-        name: target.master,
-        sentinelRootNodes: target.sentinels.map(({ host, port }) => ({ host, port })),
-        nodeClientOptions: {
-          ...(target.password !== undefined && { password: target.password }),
-          disableOfflineQueue: options.failFast,
-          socket: { reconnectStrategy, ...(target.tls && { tls: true as const }) },
-        },
-        // A command that failed is not sent again by the client: a write that may have landed is
-        // the caller's to retry (with an idempotency key), and a 503 beats a request left waiting.
-        maxCommandRediscovers: 0,
-        // Ask the Sentinels every second too, not only when their `+switch-master` message arrives:
-        // under load a missed message left a publisher without a primary for 14 s (the 10 s default).
-        scanInterval: 1000,
-        // One more than the leases taken at connect: the Sentinel client's own commands (`native`) need a free one.
-        masterPoolSize: (options.poolSize ?? 1) + 1,
-        RESP: 2,
-      });
-      sentinel.on('error', (error: unknown) => events.error?.(error instanceof Error ? error : new Error(String(error))));
-      sentinel.on('ready', () => events.ready?.());
-      sentinel.on('topology-change', (event: { type: string; node?: RedisNodeAddress }) => {
-        if (event.type !== 'MASTER_CHANGE' || event.node === undefined) return;
-        this.currentPrimary = `${event.node.host}:${event.node.port}`;
-        events.primaryChanged?.(this.currentPrimary);
-      });
+      // One more than the leases taken at connect: the Sentinel client's own commands (`native`) need a free one.
+      const sentinel = sentinelClient(target, options.failFast, (options.poolSize ?? 1) + 1);
+      watchSentinel(sentinel, events, (address) => (this.currentPrimary = address));
       this.sentinel = sentinel;
     }
   }
@@ -259,6 +230,85 @@ export class RedisConnection {
     for (const command of commands) multi.addCommand(false, [...command]);
     return (await multi.execAsPipeline()) as unknown[];
   }
+}
+
+/**
+ * A connection that only listens to Pub/Sub channels (presence changes), to the same Redis as
+ * `RedisConnection`: one server, or the primary the Sentinels name (node-redis subscribes again
+ * on the new primary after a failover). Messages published while it was away are gone: `ready`
+ * after the first, and `primaryChanged`, tell the owner to catch up another way.
+ */
+export class RedisSubscriber {
+  private readonly client: Client | Sentinel;
+
+  constructor(settings: RedisSettings, events: ConnectionEvents = {}) {
+    const { target } = settings;
+    if (target.kind === 'url') {
+      const client = nodeClient(target, false);
+      client.on('error', (error: Error) => events.error?.(error));
+      client.on('ready', () => events.ready?.());
+      this.client = client;
+    } else {
+      const sentinel = sentinelClient(target, false, 1);
+      watchSentinel(sentinel, events, () => undefined);
+      this.client = sentinel;
+    }
+  }
+
+  async connect(): Promise<void> {
+    await this.client.connect();
+  }
+
+  async subscribe(channel: string, listener: (message: string) => void): Promise<void> {
+    await this.client.subscribe(channel, listener);
+  }
+
+  destroy(): void {
+    if ('acquire' in this.client) void this.client.destroy().catch(() => undefined);
+    else this.client.destroy();
+  }
+}
+
+function nodeClient(target: Extract<RedisTarget, { kind: 'url' }>, failFast: boolean): Client {
+  return createClient({
+    url: target.url,
+    ...(target.password !== undefined && { password: target.password }),
+    disableOfflineQueue: failFast,
+    socket: { reconnectStrategy },
+    RESP: 2,
+  });
+}
+
+function sentinelClient(target: Extract<RedisTarget, { kind: 'sentinel' }>, failFast: boolean, masterPoolSize: number): Sentinel {
+  return createSentinel({
+    name: target.master,
+    sentinelRootNodes: target.sentinels.map(({ host, port }) => ({ host, port })),
+    nodeClientOptions: {
+      ...(target.password !== undefined && { password: target.password }),
+      disableOfflineQueue: failFast,
+      socket: { reconnectStrategy, ...(target.tls && { tls: true as const }) },
+    },
+    // A command that failed is not sent again by the client: a write that may have landed is
+    // the caller's to retry (with an idempotency key), and a 503 beats a request left waiting.
+    maxCommandRediscovers: 0,
+    // Ask the Sentinels every second too, not only when their `+switch-master` message arrives:
+    // under load a missed message left a publisher without a primary for 14 s (the 10 s default).
+    scanInterval: 1000,
+    masterPoolSize,
+    RESP: 2,
+  });
+}
+
+/** Reports a Sentinel client's errors, readiness and primary changes. */
+function watchSentinel(sentinel: Sentinel, events: ConnectionEvents, primaryIs: (address: string) => void): void {
+  sentinel.on('error', (error: unknown) => events.error?.(error instanceof Error ? error : new Error(String(error))));
+  sentinel.on('ready', () => events.ready?.());
+  sentinel.on('topology-change', (event: { type: string; node?: RedisNodeAddress }) => {
+    if (event.type !== 'MASTER_CHANGE' || event.node === undefined) return;
+    const address = `${event.node.host}:${event.node.port}`;
+    primaryIs(address);
+    events.primaryChanged?.(address);
+  });
 }
 
 /** Scripts by their SHA1 and back, to send the source again where a node has not cached it. */

@@ -10,6 +10,8 @@
  *      the new primary: every client receives every event that got a 202 exactly once, in order,
  *      and nothing else; a login and a payment change made just before the first failover are
  *      there after it; the publish gap of each failover is measured.
+ *   3. Presence after both failovers: a member on the other gateway is listed, and a new socket
+ *      is announced to a watcher across gateways (presence's connections follow the Sentinels).
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -235,5 +237,28 @@ describe('Redis Sentinel: two gateways through failovers of the Redis primary', 
     assert.ok(gap < 10_000, `publishing was refused for ${gap} ms around a failover`);
     const metrics = await (await fetch(`${a.url}/metrics`)).text();
     assert.match(metrics, /^gateway_redis_failovers_total [2-9]/m, 'both failovers counted');
+  });
+
+  it('presence follows the failovers: members on the other gateway are listed, and a new socket is announced', async () => {
+    const [a, b] = [gateways[0]!, gateways[1]!];
+    const watcher = await connect(`${a.url.replace('http', 'ws')}/ws`, token(ADMIN));
+    try {
+      // c01 connected to gateway b before both failovers; its presence was rewritten on each new primary.
+      const listed = await watcher.request({ type: 'presence', payload: { room: 'user:c01' } });
+      assert.equal(listed.type, 'presence');
+      assert.deepEqual(
+        listed.type === 'presence' && listed.payload.members.map(({ userId }) => userId),
+        ['c01'],
+        'a member connected on the other gateway before the failovers',
+      );
+      const room = 'user:newcomer';
+      await watcher.request({ type: 'presence', payload: { room, watch: true } });
+      const newcomer = await connect(`${b.url.replace('http', 'ws')}/ws`, token({ userId: 'newcomer', email: 'newcomer@demo.test', role: 'CUSTOMER' }));
+      assert.deepEqual((await watcher.next('presence:joined', 10_000)).payload, { room, userId: 'newcomer', role: 'CUSTOMER' });
+      await newcomer.close();
+      assert.deepEqual((await watcher.next('presence:left', 10_000)).payload, { room, userId: 'newcomer' });
+    } finally {
+      await watcher.close();
+    }
   });
 });
