@@ -130,6 +130,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       requestTimeout: config.httpRequestTimeoutMs,
       // How often those two are checked (Node's default, 30 s, would let a slow request overrun by as much).
       connectionsCheckingInterval: Math.min(1000, config.httpHeadersTimeoutMs),
+      // Checked by the app and the upgrade handler instead, so the refusal carries our headers and body.
+      requireHostHeader: false,
     },
     app.callback(),
   );

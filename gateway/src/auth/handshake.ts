@@ -9,6 +9,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { BEARER_SUBPROTOCOL, SINCE_QUERY_PARAM, TOKEN_QUERY_PARAM, WS_PATH } from '@payments-system/protocol';
+import { lacksHost, MISSING_HOST } from '../http/host-header.ts';
 
 export interface HandshakeTarget {
   readonly ok: true;
@@ -28,6 +29,7 @@ export interface HandshakeProblem {
 const ORIGIN = 'http://gateway.invalid';
 
 export function readHandshake(request: IncomingMessage): HandshakeTarget | HandshakeProblem {
+  if (lacksHost(request)) return problem(MISSING_HOST);
   const offered = tokenFromSubprotocols(request.headers['sec-websocket-protocol']);
   if (offered === AMBIGUOUS) return problem(`offer the ${BEARER_SUBPROTOCOL} subprotocol once`);
   const target = request.url ?? '';

@@ -6,6 +6,7 @@ import Koa, { type Middleware } from 'koa';
 import type { Logger } from '../logger.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import { errorRenderer } from './errors.ts';
+import { requireHost } from './host-header.ts';
 import { jsonBody } from './json-body.ts';
 import { requestLog } from './request-log.ts';
 import { securityHeaders } from './security-headers.ts';
@@ -50,6 +51,7 @@ export function createHttpApp(deps: HttpAppDependencies): Koa {
     .use(requestLog(deps.logger))
     .use(securityHeaders())
     .use(errorRenderer(deps.logger, deps.metrics))
+    .use(requireHost())
     .use(async (ctx, next) => {
       if (API.test(ctx.path)) ctx.set('Cache-Control', 'no-store');
       await next();

@@ -115,6 +115,19 @@ describe('HTTP hardening', () => {
     assert.equal((await fetch(`${gateway.url}/api/health`)).status, 200);
   });
 
+  it('answers an HTTP/1.1 request or upgrade without Host with a JSON 400 and the security headers (not Node\'s bare one)', async () => {
+    const plain = await rawRequest(gateway.port, 'GET * HTTP/1.1\r\n\r\n');
+    const upgrade = await rawRequest(gateway.port, upgradeRequest('/ws').replace('Host: 127.0.0.1\r\n', ''));
+    for (const answer of [plain, upgrade]) {
+      assert.equal(answer.status, 400);
+      assert.deepEqual(errorOf(answer), { code: 'BAD_REQUEST', message: 'a Host header is required (HTTP/1.1)' });
+      assert.equal(answer.headers['x-content-type-options'], 'nosniff');
+      assert.equal(answer.headers['cache-control'], 'no-store');
+    }
+    const oldClient = await rawRequest(gateway.port, 'GET /api/health HTTP/1.0\r\n\r\n');
+    assert.equal(oldClient.status, 200, 'HTTP/1.0 needs no Host');
+  });
+
   it('lets WebSockets live past HTTP_REQUEST_TIMEOUT_MS (the timeout is the request\'s, not the socket\'s)', async () => {
     const client = await connect(gateway.wsUrl, gateway.token(ALICE));
     // A request timed out after the socket opened, so the timeout checks have run over the socket too.
