@@ -1,4 +1,4 @@
-// Karma for every Angular project of the workspace (see /work/shared/toolchain.md).
+// Karma for every Angular project of the workspace.
 // Starts the real gateway before Karma and serves its control API same-origin (testing/gateway-control.js).
 const path = require('path');
 const { CHROMIUM_FLAGS, CHROMIUM_PATH } = require('./testing/chromium');

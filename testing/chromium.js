@@ -1,5 +1,5 @@
 // Debian's Chromium as every browser test launches it: Karma (karma.conf.js) and the end-to-end
-// tests (e2e/support/browser.ts, through playwright-core). See /work/shared/toolchain.md.
+// tests (e2e/support/browser.ts, through playwright-core).
 'use strict';
 
 const CHROMIUM_PATH = process.env.CHROME_BIN || '/usr/bin/chromium';
