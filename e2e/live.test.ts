@@ -170,6 +170,9 @@ describe('customer with the simulator on', { timeout: 60_000 }, () => {
       const errors = collectPageErrors(page);
       await signIn(page, 'Alice Customer');
       await waitForConnection(page, 'connected');
+      // The app's stylesheet applies under the gateway's Content-Security-Policy (no inline handler loads it).
+      const createButton = page.getByRole('button', { name: 'Create payment' });
+      assert.equal(await createButton.evaluate((button) => getComputedStyle(button).color), 'rgb(255, 255, 255)', 'the app is styled');
 
       // Record every status the row shows, in the page, so that short-lived states are not missed.
       await page.evaluate(() => {

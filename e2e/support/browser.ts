@@ -25,10 +25,17 @@ export async function newDevice(browser: Browser, baseURL: string): Promise<Brow
   return context;
 }
 
-/** Uncaught errors in a page fail the test that reads them. */
+/**
+ * Uncaught errors in a page, and anything the page's Content Security Policy refused (an inline
+ * handler, a style, a connection: the gateway and nginx send the same policy), fail the test that
+ * reads them.
+ */
 export function collectPageErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy/.test(message.text())) errors.push(message.text());
+  });
   return errors;
 }
 

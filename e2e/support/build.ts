@@ -8,9 +8,11 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ROOT, appDir } from './paths.ts';
 
-const SOURCES = ['projects/shell/src', 'projects/shell/public', 'projects/realtime/src', 'projects/protocol/src'];
+// The build's inputs: the sources, and angular.json's build options (a changed option must rebuild too).
+const SOURCES = ['projects/shell/src', 'projects/shell/public', 'projects/realtime/src', 'projects/protocol/src', 'angular.json'];
 
 function newestSource(dir: string): number {
+  if (statSync(dir).isFile()) return statSync(dir).mtimeMs;
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
