@@ -76,13 +76,13 @@ export class Publisher {
 
   /**
    * The longest stretch without an accepted event that contains a refusal: how long publishing was
-   * refused around an outage (from the last 202 before it to the first after it).
+   * refused around an outage (from the last 202 before it, `from`, to the first after it, `to`).
    */
-  longestGapMs(): number {
-    let longest = 0;
+  longestGap(): { ms: number; from: number; to: number } {
+    let longest = { ms: 0, from: 0, to: 0 };
     for (let i = 1; i < this.accepted.length; i++) {
-      const [before, after] = [this.accepted[i - 1]!.at, this.accepted[i]!.at];
-      if (this.stats.refusedAt.some((at) => at > before && at <= after)) longest = Math.max(longest, after - before);
+      const [from, to] = [this.accepted[i - 1]!.at, this.accepted[i]!.at];
+      if (to - from > longest.ms && this.stats.refusedAt.some((at) => at > from && at <= to)) longest = { ms: to - from, from, to };
     }
     return longest;
   }
