@@ -4,6 +4,7 @@
 export {
   provideRealtime,
   withQueryParamToken,
+  withSharedConnection,
   withWebSocketConstructor,
   RealtimeFeatureKind,
   type RealtimeFeature,

@@ -1,0 +1,170 @@
+/**
+ * The owner's rooms: which member wants which room, refcounted across members, and the requests that keep the one
+ * socket in exactly the rooms someone wants. Each member's `subscribe`/`unsubscribe` keeps its own correlation id:
+ * it is answered with the gateway's reply to the socket's request (a copy carrying the member's id), or at once when
+ * the socket is already where the member wants it. Pure: it returns what to send and whom to answer.
+ */
+import type { ClientMessage, Room, ServerMessage } from '@payments-system/protocol';
+
+export type RoomReply = ServerMessage<'subscribed' | 'unsubscribed' | 'error'>;
+
+export type RoomAction =
+  /** Write this to the socket. */
+  | { readonly type: 'send'; readonly message: ClientMessage<'subscribe' | 'unsubscribe'> }
+  /** Give this reply to one member. */
+  | { readonly type: 'reply'; readonly to: string; readonly message: RoomReply };
+
+interface Waiter {
+  readonly member: string;
+  /** The member's request id (its reply carries it); a request without one gets a reply without one. */
+  readonly correlationId: string | undefined;
+}
+
+interface SocketRequest {
+  readonly room: Room;
+  readonly action: 'subscribe' | 'unsubscribe';
+  readonly waiters: Waiter[];
+}
+
+export class RoomMultiplexer {
+  /** member → the rooms it asked for. */
+  private readonly wanted = new Map<string, Set<Room>>();
+  /** Rooms the gateway confirmed for the open socket (its handshake rooms included). */
+  private readonly joined = new Set<Room>();
+  /** The socket's requests in flight, by the owner's correlation id. */
+  private readonly requests = new Map<string, SocketRequest>();
+  /** The newest request per room: the socket ends where it says (the gateway handles frames in order). */
+  private readonly latest = new Map<Room, string>();
+  private handshakeRooms: ReadonlySet<Room> = new Set();
+  private open = false;
+
+  constructor(
+    private readonly nextId: (prefix: string) => string,
+    private readonly now: () => number,
+  ) {}
+
+  /** Every member's rooms (for the roster). */
+  roomsOf(member: string): readonly Room[] {
+    return [...(this.wanted.get(member) ?? [])];
+  }
+
+  /** Restores what a previous owner knew (the roster it announced). */
+  restore(member: string, rooms: readonly Room[]): void {
+    if (rooms.length > 0) this.wanted.set(member, new Set(rooms));
+  }
+
+  /** The members an event of `room` goes to: those that asked for it; `null` (everyone) for a handshake room or one nobody asked for. */
+  recipients(room: Room): readonly string[] | null {
+    if (this.handshakeRooms.has(room)) return null;
+    const members = [...this.wanted].filter(([, rooms]) => rooms.has(room)).map(([member]) => member);
+    return members.length > 0 ? members : null;
+  }
+
+  /** A socket opened in `handshakeRooms` (the gateway's own choice): join every room some member wants. */
+  opened(handshakeRooms: ReadonlySet<Room>): RoomAction[] {
+    this.closed();
+    this.open = true;
+    this.handshakeRooms = handshakeRooms;
+    for (const room of handshakeRooms) this.joined.add(room);
+    return [...this.desired()].filter((room) => !this.joined.has(room)).map((room) => this.request('subscribe', room, null));
+  }
+
+  /** The socket is gone: requests in flight die with it (members ask again when the next one opens). */
+  closed(): void {
+    this.open = false;
+    this.joined.clear();
+    this.requests.clear();
+    this.latest.clear();
+  }
+
+  subscribe(member: string, room: Room, correlationId: string | undefined): RoomAction[] {
+    let rooms = this.wanted.get(member);
+    if (!rooms) this.wanted.set(member, (rooms = new Set()));
+    rooms.add(room);
+    if (!this.open) return [];
+    const waiter = { member, correlationId };
+    const pending = this.pending(room);
+    if (pending?.action === 'subscribe') {
+      pending.waiters.push(waiter);
+      return [];
+    }
+    if (!pending && this.joined.has(room)) return [this.reply(waiter, 'subscribed', room)];
+    return [this.request('subscribe', room, waiter)];
+  }
+
+  unsubscribe(member: string, room: Room, correlationId: string | undefined): RoomAction[] {
+    this.wanted.get(member)?.delete(room);
+    if (this.wanted.get(member)?.size === 0) this.wanted.delete(member);
+    if (!this.open) return [];
+    const waiter = { member, correlationId };
+    // Another member still wants it, or the gateway put the socket there itself: the socket stays.
+    if (this.desired().has(room) || this.handshakeRooms.has(room)) return [this.reply(waiter, 'unsubscribed', room)];
+    const pending = this.pending(room);
+    if (pending?.action === 'unsubscribe') {
+      pending.waiters.push(waiter);
+      return [];
+    }
+    if (!pending && !this.joined.has(room)) return [this.reply(waiter, 'unsubscribed', room)];
+    return [this.request('unsubscribe', room, waiter)];
+  }
+
+  /** A member left (or stopped wanting the connection): the socket leaves the rooms nobody else wants. */
+  memberLeft(member: string): RoomAction[] {
+    const rooms = this.wanted.get(member);
+    this.wanted.delete(member);
+    for (const request of this.requests.values()) {
+      const i = request.waiters.findIndex((w) => w.member === member);
+      if (i >= 0) request.waiters.splice(i, 1);
+    }
+    if (!rooms || !this.open) return [];
+    const desired = this.desired();
+    return [...rooms]
+      .filter((room) => !desired.has(room) && !this.handshakeRooms.has(room))
+      .filter((room) => this.joined.has(room) || this.pending(room)?.action === 'subscribe')
+      .map((room) => this.request('unsubscribe', room, null));
+  }
+
+  /** The gateway's reply to one of the socket's requests; `null` when it answers none (not ours). */
+  settle(reply: RoomReply): RoomAction[] | null {
+    const id = reply.correlationId;
+    const request = id === undefined ? undefined : this.requests.get(id);
+    if (id === undefined || !request) return null;
+    this.requests.delete(id);
+    const { room, action } = request;
+    const refused = reply.type === 'error';
+    if (this.latest.get(room) === id) {
+      this.latest.delete(room);
+      if (action === 'subscribe' && !refused) this.joined.add(room);
+      else this.joined.delete(room);
+    }
+    if (refused && action === 'subscribe') {
+      // Refused for this user, so for every member: those who asked forget it, as a socket of their own would.
+      for (const { member } of request.waiters) this.wanted.get(member)?.delete(room);
+    }
+    return request.waiters.map((waiter) => ({ type: 'reply', to: waiter.member, message: { ...reply, correlationId: waiter.correlationId } }));
+  }
+
+  private desired(): Set<Room> {
+    const rooms = new Set<Room>();
+    for (const set of this.wanted.values()) for (const room of set) rooms.add(room);
+    return rooms;
+  }
+
+  private pending(room: Room): SocketRequest | undefined {
+    const id = this.latest.get(room);
+    return id === undefined ? undefined : this.requests.get(id);
+  }
+
+  private request(action: 'subscribe' | 'unsubscribe', room: Room, waiter: Waiter | null): RoomAction {
+    const correlationId = this.nextId(action === 'subscribe' ? 'tabs-sub' : 'tabs-unsub');
+    this.requests.set(correlationId, { room, action, waiters: waiter ? [waiter] : [] });
+    this.latest.set(room, correlationId);
+    const timestamp = new Date(this.now()).toISOString();
+    return { type: 'send', message: { type: action, payload: { room }, correlationId, timestamp } };
+  }
+
+  private reply(waiter: Waiter, type: 'subscribed' | 'unsubscribed', room: Room): RoomAction {
+    const timestamp = new Date(this.now()).toISOString();
+    return { type: 'reply', to: waiter.member, message: { type, payload: { room }, timestamp, correlationId: waiter.correlationId } };
+  }
+}
