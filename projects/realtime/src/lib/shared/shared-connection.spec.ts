@@ -18,6 +18,12 @@ const ALICE = fakeJwt(NOW_S + 900, 'alice');
 const BOB = fakeJwt(NOW_S + 900, 'bob');
 const id = (n: number) => `1765447200000-${n}`;
 
+/** An unsigned JWT with these claims (the client never verifies signatures). */
+function jwt(claims: Record<string, unknown>): string {
+  const b64 = (o: object) => btoa(JSON.stringify(o)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+  return `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(claims)}.c2ln`;
+}
+
 interface Tab {
   readonly page: FakePage;
   readonly service: RealtimeService;
@@ -462,6 +468,28 @@ describe('withSharedConnection (fake tabs, fake locks, virtual time)', () => {
       ctl.latest.open();
       await flush();
       expect(tabs.map((t) => t.service.state())).toEqual(['connected', 'connected', 'connected']);
+    });
+
+    it('connects again in one tab signed out and in (a new session id), with no resume of the old session', async () => {
+      const first = jwt({ userId: 'bob', sid: 's1', exp: NOW_S + 900 });
+      const tab = openTab({ token: first });
+      await flush();
+      ctl.latest.open();
+      await flush();
+      ctl.latest.receive(event(1, 'user:bob'));
+      await flush();
+      tab.token.set(null);
+      TestBed.tick();
+      await flush();
+      expect(tab.ended).toBe(1);
+      tab.token.set(jwt({ userId: 'bob', sid: 's2', exp: NOW_S + 900 }));
+      TestBed.tick();
+      await flush();
+      expect(ctl.sockets.length).toBe(2);
+      expect(ctl.latest.url).toBe(URL);
+      ctl.latest.open();
+      await flush();
+      expect(tab.service.state()).toBe('connected');
     });
 
     it('refreshes the token once for every tab, and the next owner starts with the refreshed one', async () => {

@@ -53,8 +53,8 @@ export interface SharedTiming {
   readonly settleMs: number;
 }
 
-/** A frozen or hung owner is replaced by its first successor within quietMs + answerMs + 2 · tickMs: 2 s. */
-export const SHARED_TIMING: SharedTiming = Object.freeze({ quietMs: 750, answerMs: 750, tickMs: 250, pruneAfterMs: 5000, settleMs: 150 });
+/** A frozen or hung owner is replaced by its first successor within quietMs + answerMs + 2 · tickMs: 1.75 s. */
+export const SHARED_TIMING: SharedTiming = Object.freeze({ quietMs: 600, answerMs: 750, tickMs: 200, pruneAfterMs: 5000, settleMs: 150 });
 
 export interface SharedTransportDeps {
   /** The gateway URL as configured (part of the group's name). */
@@ -289,7 +289,11 @@ export class SharedTransport implements RealtimeTransport {
         memberId: this.deps.memberId,
         term,
         openTransport: this.deps.openTransport,
-        tokenInUse: () => this.deps.tokens.inUse,
+        // The token source outlives groups: a token of a previous session is not this socket's.
+        tokenInUse: () => {
+          const token = this.deps.tokens.inUse;
+          return token !== null && loginSessionOf(token) === group.session ? token : null;
+        },
         resumePoint: () => later(group.maxSeen, this.link.resumePoint()),
         post: (message) => this.post(group, message),
         nextId: this.nextId,
