@@ -36,6 +36,8 @@ export class ChannelElection implements OwnerElection {
   /** Waiting, after standing, for an owner to show itself. */
   private waitForOwner: Subscription | null = null;
   private claim: { readonly term: number; readonly timer: Subscription } | null = null;
+  /** When another member's claim was last heard: while it may still win, this one does not claim over it. */
+  private otherClaimAt = -Infinity;
 
   constructor(private readonly deps: ChannelElectionDeps) {}
 
@@ -50,7 +52,7 @@ export class ChannelElection implements OwnerElection {
   }
 
   usurp(): void {
-    if (this.owning === null) this.startClaim();
+    if (this.owning === null && !this.waitForOwner) this.startClaim();
   }
 
   resign(): void {
@@ -79,6 +81,7 @@ export class ChannelElection implements OwnerElection {
 
   private onClaim(from: string, term: number): void {
     this.highestTerm = Math.max(this.highestTerm, term);
+    this.otherClaimAt = this.deps.now();
     if (this.owning !== null) {
       if (beats(term, from, this.owning, this.deps.memberId)) this.deposed();
       return;
@@ -87,7 +90,15 @@ export class ChannelElection implements OwnerElection {
   }
 
   private startClaim(): void {
-    if (!this.standing || this.claim) return;
+    if (!this.standing || this.claim || this.owning !== null) return;
+    if (this.deps.now() - this.otherClaimAt < 2 * this.deps.settleMs) {
+      // Another member is claiming: its owner announcement cancels this wait; if none comes, claim then.
+      this.waitForOwner = timer(this.deps.settleMs).subscribe(() => {
+        this.waitForOwner = null;
+        this.startClaim();
+      });
+      return;
+    }
     const term = nextTerm(this.highestTerm, this.deps.now());
     this.highestTerm = term;
     this.deps.post({ kind: 'claim', from: this.deps.memberId, term });

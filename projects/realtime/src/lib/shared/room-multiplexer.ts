@@ -113,8 +113,7 @@ export class RoomMultiplexer {
     const rooms = this.wanted.get(member);
     this.wanted.delete(member);
     for (const request of this.requests.values()) {
-      const i = request.waiters.findIndex((w) => w.member === member);
-      if (i >= 0) request.waiters.splice(i, 1);
+      for (let i = request.waiters.length - 1; i >= 0; i--) if (request.waiters[i]!.member === member) request.waiters.splice(i, 1);
     }
     if (!rooms || !this.open) return [];
     const desired = this.desired();
@@ -136,10 +135,8 @@ export class RoomMultiplexer {
       this.latest.delete(room);
       if (action === 'subscribe' && !refused) this.joined.add(room);
       else this.joined.delete(room);
-    }
-    if (refused && action === 'subscribe') {
-      // Refused for this user, so for every member: those who asked forget it, as a socket of their own would.
-      for (const { member } of request.waiters) this.wanted.get(member)?.delete(room);
+      // Refused: those who asked forget the room, as a socket of their own would (unless a newer request decides).
+      if (refused && action === 'subscribe') for (const { member } of request.waiters) this.wanted.get(member)?.delete(room);
     }
     return request.waiters.map((waiter) => ({ type: 'reply', to: waiter.member, message: { ...reply, correlationId: waiter.correlationId } }));
   }
