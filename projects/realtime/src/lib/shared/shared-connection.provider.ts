@@ -31,8 +31,18 @@ export interface SharedTabsEnvironment {
   readonly memberId: () => string;
 }
 
+/** @internal No channel between tabs: every service keeps a socket of its own (what `provideRealtimeTesting()` gives). */
+export const ɵNO_SHARED_TABS: SharedTabsEnvironment = {
+  channels: null,
+  locks: null,
+  lifecycle$: EMPTY,
+  ticks: () => EMPTY,
+  timing: SHARED_TIMING,
+  memberId: () => '',
+};
+
 /** @internal */
-export const ɵSHARED_TABS_ENVIRONMENT = new InjectionToken<SharedTabsEnvironment>('ɵSHARED_TABS_ENVIRONMENT', {
+export const ɵSHARED_TABS_ENVIRONMENT = /* @__PURE__ */ new InjectionToken<SharedTabsEnvironment>('ɵSHARED_TABS_ENVIRONMENT', {
   providedIn: 'root',
   factory: () => browserTabsEnvironment(inject(DOCUMENT, { optional: true })?.defaultView ?? null),
 });

@@ -178,6 +178,16 @@ describe('withSharedConnection (fake tabs, fake locks, virtual time)', () => {
       expect(ctl.sockets.length).toBe(2);
     });
 
+    it("leaves an app's specs a fake socket of their own, at once, under provideRealtimeTesting()", () => {
+      TestBed.resetTestingModule();
+      TestBed.configureTestingModule({ providers: [provideRealtime({ url: URL, token: ALICE }, withSharedConnection()), provideRealtimeTesting()] });
+      ctl = TestBed.inject(RealtimeTestingController);
+      TestBed.inject(RealtimeService);
+      expect(ctl.sockets.length).toBe(1); // no lock to wait for: this Chromium has Web Locks and BroadcastChannel
+      ctl.latest.open();
+      expect(TestBed.inject(RealtimeService).state()).toBe('connected');
+    });
+
     it('opens no socket on the server platform', async () => {
       TestBed.resetTestingModule();
       TestBed.configureTestingModule({ providers: [provideRealtimeTesting(), { provide: PLATFORM_ID, useValue: 'server' }] });

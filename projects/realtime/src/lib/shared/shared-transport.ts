@@ -54,7 +54,7 @@ export interface SharedTiming {
 }
 
 /** A frozen or hung owner is replaced by its first successor within quietMs + answerMs + 2 · tickMs: 1.75 s. */
-export const SHARED_TIMING: SharedTiming = Object.freeze({ quietMs: 600, answerMs: 750, tickMs: 200, pruneAfterMs: 5000, settleMs: 150 });
+export const SHARED_TIMING: SharedTiming = { quietMs: 600, answerMs: 750, tickMs: 200, pruneAfterMs: 5000, settleMs: 150 };
 
 export interface SharedTransportDeps {
   /** The gateway URL as configured (part of the group's name). */
