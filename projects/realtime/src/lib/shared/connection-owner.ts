@@ -53,6 +53,12 @@ interface Member {
 
 /** Correlation ids remembered for routing replies; past this the oldest are forgotten (their replies go to everyone). */
 const MAX_ROUTES = 1024;
+/**
+ * Bounds on what the channel can make the owner keep (any script of the origin may post on it): members (a status from
+ * one more is ignored) and replays waiting for the socket (one more is answered `recovery:failed`: reload).
+ */
+export const MAX_MEMBERS = 256;
+export const MAX_WAITING_REPLAYS = 64;
 
 type ResumeOf = ClientMessage<'resume'>;
 
@@ -125,6 +131,7 @@ export class ConnectionOwner {
 
   private onStatus(member: string, seq: number, wants: boolean): void {
     const before = this.members.get(member);
+    if (!before && this.members.size >= MAX_MEMBERS) return;
     this.members.set(member, { wants, seq, greeted: true });
     if (!before) this.watch(member);
     if (before?.wants && !wants) this.apply(this.rooms.memberLeft(member));
@@ -147,6 +154,7 @@ export class ConnectionOwner {
         return this.announce();
       case 'resume':
         if (!replay) return; // the socket's own resume covers a member that never left
+        if (this.replays.length >= MAX_WAITING_REPLAYS) return this.cannotReplay(member, message);
         this.replays.push({ member, message });
         return this.nextReplay();
       default:
@@ -250,6 +258,13 @@ export class ConnectionOwner {
     const correlationId = next.message.correlationId ?? this.deps.nextId('tabs-resume');
     this.resuming = { correlationId, to: next.member };
     this.transport.write({ ...next.message, correlationId });
+  }
+
+  /** Answers a replay this owner will not ask for as the gateway answers one it cannot make: reload your state. */
+  private cannotReplay(member: string, message: ResumeOf): void {
+    const timestamp = new Date(this.deps.now()).toISOString();
+    const payload = { since: message.payload.since, reason: 'unavailable' as const };
+    this.deliver({ type: 'recovery:failed', payload, timestamp, correlationId: message.correlationId }, [member]);
   }
 
   private apply(actions: readonly RoomAction[]): void {

@@ -9,7 +9,8 @@ import type { RealtimeConnectionState } from '../connection/connection-state';
 import { provideRealtime, withSharedConnection } from '../provide-realtime';
 import { RealtimeService } from '../realtime.service';
 import { ɵSHARED_TABS_ENVIRONMENT } from './shared-connection.provider';
-import { SHARED_TIMING } from './shared-transport';
+import { MAX_WAITING_REPLAYS } from './connection-owner';
+import { MAX_HELD_EVENTS, SHARED_TIMING } from './shared-transport';
 import { groupName } from './tab-messages';
 
 const URL = 'ws://gateway.test/ws';
@@ -448,6 +449,68 @@ describe('withSharedConnection (fake tabs, fake locks, virtual time)', () => {
       await flush();
       expect(b!.events).toEqual([1, 2, 3, 4].map(id));
       expect(a!.events).toEqual([1, 2, 3, 4].map(id));
+    });
+  });
+
+  describe('bounds', () => {
+    it('gives up a replay that takes too long for what keeps coming: recovery:failed, and every event after it', async () => {
+      const [, b] = await connectAll(2);
+      ctl.latest.receive(event(1));
+      await flush();
+      b!.service.disconnect();
+      await flush();
+      b!.service.connect();
+      await flush();
+      for (let n = 2; n <= MAX_HELD_EVENTS + 2; n++) ctl.latest.receive(event(n)); // the replay never answers
+      await flush();
+      const failed = b!.messages.filter((m) => m.type === 'recovery:failed');
+      expect(failed.map((m) => m.payload)).toEqual([{ since: id(1), reason: 'too-many' }]);
+      expect(b!.events.length).toBe(MAX_HELD_EVENTS + 2);
+      expect(b!.events.at(-1)).toBe(id(MAX_HELD_EVENTS + 2));
+    });
+
+    it('keeps at most a bounded number of replays waiting, and answers the others recovery:failed', async () => {
+      await connectAll(1);
+      const name = groupName(URL, 'user:alice');
+      const other = net.page();
+      for (let i = 0; i <= MAX_WAITING_REPLAYS + 1; i++) {
+        const from = `stray-${i}`;
+        other.postRaw(name, { kind: 'status', from, seq: 1, wants: true });
+        const resume = { type: 'resume', payload: { since: id(1) }, correlationId: `r-${i}` };
+        other.postRaw(name, { kind: 'write', from, frame: JSON.stringify(resume), replay: true });
+      }
+      await flush();
+      expect(ctl.latest.sentOfType('resume').length).toBe(1); // one at a time on the socket
+      const refused = net.posted
+        .map((p) => p.message)
+        .filter((m): m is { kind: 'frame'; frame: string; to: string[] } => (m as { kind: string }).kind === 'frame')
+        .filter((m) => JSON.parse(m.frame).type === 'recovery:failed')
+        .map((m) => m.to[0]);
+      // 66 asked: 1 on the socket, 64 waiting, the last one answered at once.
+      expect(refused).toEqual([`stray-${MAX_WAITING_REPLAYS + 1}`]);
+    });
+  });
+
+  describe('the back-forward cache', () => {
+    it('leaves the group on pagehide and comes back on pageshow, with a replay of what it missed', async () => {
+      const [a, b] = await connectAll(2);
+      ctl.latest.receive(event(1));
+      await flush();
+      b!.page.lifecycle.next({ type: 'pagehide' });
+      await flush();
+      ctl.latest.receive(event(2));
+      await flush();
+      b!.page.lifecycle.next({ type: 'pageshow', persisted: true });
+      await flush();
+      const resume = ctl.latest.sentOfType('resume');
+      expect(resume.map((m) => m.payload.since)).toEqual([id(1)]);
+      ctl.latest.receive(event(3));
+      ctl.latest.receive(event(2));
+      ctl.latest.receive({ type: 'resumed', payload: { since: id(1), replayed: 1 }, timestamp: TS, correlationId: resume[0]!.correlationId });
+      await flush();
+      expect(b!.events).toEqual([1, 2, 3].map(id));
+      expect(a!.events).toEqual([1, 2, 3].map(id));
+      expect(b!.service.state()).toBe('connected');
     });
   });
 

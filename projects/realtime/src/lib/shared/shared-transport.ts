@@ -21,7 +21,7 @@ import {
   type RoomEvent,
   type ServerMessage,
 } from '@payments-system/protocol';
-import { asyncScheduler, of, Subject, Subscription, type Observable } from 'rxjs';
+import { asyncScheduler, BehaviorSubject, distinctUntilChanged, EMPTY, of, Subject, Subscription, switchMap, type Observable } from 'rxjs';
 import { ConnectionStateMachine, DISCONNECTED, reconnecting, type RealtimeConnectionSnapshot } from '../connection/connection-state';
 import { jwtExpiry, loginSessionOf } from '../connection/jwt';
 import type { TokenChange, TokenSource } from '../connection/token-source';
@@ -77,6 +77,9 @@ export interface SharedTransportDeps {
 
 type Announcement = Extract<OwnerMessage, { kind: 'owner' }>;
 
+/** Live events a member holds while its replay is on the way; past it, the replay is given up (`recovery:failed`). */
+export const MAX_HELD_EVENTS = 5000;
+
 interface Group {
   readonly name: string;
   readonly session: string;
@@ -127,7 +130,10 @@ export class SharedTransport implements RealtimeTransport {
   /** The member was away (disconnected, its page hidden): its next `resume` asks the gateway for a replay. */
   private needsReplay = false;
   /** Room events held back until the member's replay is answered, so that none overtakes the replay. */
-  private holding: { correlationId: string | null; readonly events: RoomEvent[] } | null = null;
+  private holding: { correlationId: string | null; since: string | null; readonly events: RoomEvent[] } | null = null;
+
+  /** This member wants the connection from an owner in another tab (or from none yet): it checks on it. */
+  private readonly watching = new BehaviorSubject(false);
 
   private readonly inbox: Array<readonly [Group, TabMessage]> = [];
   private running = false;
@@ -140,7 +146,15 @@ export class SharedTransport implements RealtimeTransport {
     // First: a session change is handled here before the owner's transport (subscribed later) sees it.
     this.subscriptions.add(deps.tokens.changes$.subscribe((change) => this.run(() => this.onTokenChanged(change))));
     this.subscriptions.add(deps.lifecycle$.subscribe((event) => this.run(() => this.onLifecycle(event))));
-    this.subscriptions.add(deps.ticks$.subscribe(() => this.run(() => this.onTick())));
+    // The clock ticks only while this member watches an owner: not in the owner's tab, nor in tabs that do not care.
+    this.subscriptions.add(
+      this.watching
+        .pipe(
+          distinctUntilChanged(),
+          switchMap((watching) => (watching ? deps.ticks$ : EMPTY)),
+        )
+        .subscribe(() => this.run(() => this.onTick())),
+    );
     const token = deps.tokens.appToken;
     if (token) {
       this.session = loginSessionOf(token);
@@ -183,6 +197,7 @@ export class SharedTransport implements RealtimeTransport {
     let replay = false;
     if (message.type === 'resume' && this.holding && message.correlationId !== undefined) {
       this.holding.correlationId = message.correlationId;
+      this.holding.since = message.payload.since;
       replay = true;
     }
     const write: TabMessage = { kind: 'write', from: this.deps.memberId, frame: JSON.stringify(message), replay };
@@ -200,6 +215,7 @@ export class SharedTransport implements RealtimeTransport {
       this.updateView();
     });
     this.subscriptions.unsubscribe();
+    this.watching.complete();
     this.machine.complete();
     this.subject.complete();
   }
@@ -249,6 +265,7 @@ export class SharedTransport implements RealtimeTransport {
           joined.heardAt = this.now();
           this.postStatus(joined);
           if (!this.frozen) joined.election.stand();
+          this.updateView();
         }),
       ),
     );
@@ -304,6 +321,7 @@ export class SharedTransport implements RealtimeTransport {
       group.last,
     );
     group.local = { owner, term };
+    this.updateView();
   }
 
   /** Another member took the socket over (this one was unresponsive): stand down without a word, wait in line again. */
@@ -401,9 +419,12 @@ export class SharedTransport implements RealtimeTransport {
     if (event?.id !== undefined) group.maxSeen = later(group.maxSeen, event.id);
     if ((to !== null && !to.includes(this.deps.memberId)) || !this.writable) return;
     const holding = this.holding;
-    if (holding) {
-      if (event) return void holding.events.push(event);
-      if (holding.correlationId !== null && message.correlationId === holding.correlationId) return this.release(message);
+    if (holding && holding.correlationId !== null && message.correlationId === holding.correlationId) return this.release(message);
+    if (holding && event) {
+      if (holding.events.length < MAX_HELD_EVENTS || holding.since === null) return void holding.events.push(event);
+      // The replay takes too long for what keeps coming: give it up as the gateway would, and let the app reload.
+      const payload = { since: holding.since, reason: 'too-many' as const };
+      this.release({ type: 'recovery:failed', payload, timestamp: new Date(this.now()).toISOString() });
     }
     this.emit({ type: 'message', message });
   }
@@ -507,7 +528,7 @@ export class SharedTransport implements RealtimeTransport {
   /** Probes an owner that went quiet, and takes over from one that does not answer. */
   private onTick(): void {
     const group = this.group;
-    if (!group?.entered || group.local || !this.wanted || this.frozen) return;
+    if (!group || !this.watches(group)) return;
     const now = this.now();
     if (group.probe) {
       if (now - group.probe.at < group.probe.patience) return;
@@ -521,6 +542,10 @@ export class SharedTransport implements RealtimeTransport {
     if (now - group.heardAt < this.deps.timing.quietMs) return;
     group.probe = { at: now, patience: this.deps.timing.answerMs * (1 + this.successorRank(group)) };
     this.post(group, { kind: 'probe', from: this.deps.memberId });
+  }
+
+  private watches(group: Group | null): group is Group {
+    return !!group?.entered && !group.local && this.wanted && !this.frozen;
   }
 
   /** 0 for the first member after the owner in its roster, 1 for the next...: the order members take over in. */
@@ -548,6 +573,7 @@ export class SharedTransport implements RealtimeTransport {
   }
 
   private updateView(): void {
+    this.watching.next(this.watches(this.group));
     const target = this.target();
     const socket = target !== 'waiting' && target.state === 'connected' ? (this.group?.owner?.socket ?? null) : null;
     if (this.machine.state === 'connected' && socket !== null && socket !== this.socketInView) {
@@ -565,7 +591,7 @@ export class SharedTransport implements RealtimeTransport {
   private enterConnected(socket: string | null): void {
     this.socketInView = socket;
     this.writable = true;
-    if (this.needsReplay) this.holding = { correlationId: null, events: [] };
+    if (this.needsReplay) this.holding = { correlationId: null, since: null, events: [] };
     this.emit({ type: 'open' }); // the facade re-joins its rooms, resumes and flushes its queue now
     if (this.holding?.correlationId === null) this.release(null); // it had nothing to resume from
   }
