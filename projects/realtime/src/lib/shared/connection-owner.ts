@@ -249,6 +249,8 @@ export class ConnectionOwner {
     const member = id === undefined ? undefined : this.routes.get(id);
     if (id !== undefined) this.routes.delete(id);
     this.deliver(message, member === undefined ? null : [member]);
+    // The socket took a new token in-band: announce it, so that the next owner starts with it.
+    if (message.type === 'authenticated') this.announce();
   }
 
   private nextReplay(): void {

@@ -585,6 +585,43 @@ describe('withSharedConnection (fake tabs, fake locks, virtual time)', () => {
     });
   });
 
+  describe('in-band token refresh', () => {
+    const inBand = { heartbeat: false as const, tokenRefresh: { leadTimeMs: 4000, jitter: 0 } };
+    /** The owner's announcements: the token the socket uses, as every tab hears it. */
+    const announcedTokens = () =>
+      net.posted.flatMap(({ message }) => ((message as { kind: string }).kind === 'owner' ? [(message as { token: string | null }).token] : []));
+
+    it('refreshes on the open socket once for every tab; the tabs hear the new token, and the next owner starts with it', async () => {
+      const short = fakeJwt(NOW_S + 10, 'alice', { iat: NOW_S });
+      const fresh = fakeJwt(NOW_S + 20, 'alice', { iat: NOW_S + 6 });
+      const tabs = [0, 1, 2].map(() => openTab({ token: short, refreshTo: fresh, config: inBand }));
+      await flush();
+      ctl.latest.open();
+      await flush();
+      await advance(6000, 100); // 4 s before exp
+      expect(tabs.map((t) => t.refreshes)).toEqual([[short], [], []]);
+      const auth = ctl.latest.sentOfType('auth');
+      expect(auth.map((m) => m.payload.token)).toEqual([fresh]);
+      ctl.latest.receive({ type: 'authenticated', payload: { expiresAt: new Date((NOW_S + 20) * 1000).toISOString() }, timestamp: new Date().toISOString(), correlationId: auth[0]!.correlationId });
+      await flush();
+      expect(announcedTokens().at(-1)).toBe(fresh);
+      expect(ctl.sockets.length).toBe(1);
+      expect(tabs.map((t) => t.service.state())).toEqual(['connected', 'connected', 'connected']);
+
+      tabs[0]!.close();
+      await flush();
+      expect(ctl.sockets.length).toBe(2);
+      expect(ctl.latest.bearerToken).toBe(fresh); // not the tab's own (short) token: that one expires in 4 s
+      ctl.latest.open();
+      await flush();
+      // The new owner refreshes the adopted token in-band, 4 s before its exp; nobody else does.
+      await advance(10_000, 100);
+      expect(tabs.map((t) => t.refreshes)).toEqual([[short], [fresh], []]);
+      expect(ctl.latest.sentOfType('auth').length).toBe(1);
+      expect(ctl.sockets.length).toBe(2);
+    });
+  });
+
   describe('connect() and disconnect() in one tab', () => {
     it('keeps the socket while another tab wants it, and closes it when none does', async () => {
       const [a, b] = await connectAll(2);
