@@ -117,7 +117,9 @@ export class RoomPresence {
     const send = (members: readonly PresenceMember[]) => {
       connections.forEach((connection, i) => {
         if (!connection.released) reply(this.replies, connection, 'presence', { room, members: [...members] }, correlationId);
-        this.listed(connection, room, states[i]);
+        const state = states[i];
+        if (state !== undefined) state.listed = true;
+        this.listed(connection, room, state);
       });
     };
     const fail = (error: unknown) => {
@@ -130,9 +132,11 @@ export class RoomPresence {
       }
       connections.forEach((connection, i) => {
         const state = states[i];
-        // A watch whose first list failed is not a watch: the client asks again.
-        if (state !== undefined && connection.watching?.get(room) === state && state.pendingLists === 1) this.unwatch(connection, room);
-        else this.listed(connection, room, state);
+        // A watch whose first list failed is not a watch: the client asks again. One already listed stays (a socket
+        // shared by a browser's tabs asks again for a room one tab watches when another tab starts watching it).
+        if (state !== undefined && !state.listed && connection.watching?.get(room) === state && state.pendingLists === 1) {
+          this.unwatch(connection, room);
+        } else this.listed(connection, room, state);
         if (!connection.released) {
           reply(this.replies, connection, 'error', { code: 'SERVICE_UNAVAILABLE', room, message: 'cannot list the members now; retry' }, correlationId);
         }
@@ -169,7 +173,7 @@ export class RoomPresence {
     const existing = watching.get(room);
     if (existing) return existing;
     if (watching.size >= this.options.maxWatchesPerSocket) return undefined;
-    const state: PresenceWatch = { pendingLists: 0, held: [], heldBytes: 0 };
+    const state: PresenceWatch = { pendingLists: 0, listed: false, held: [], heldBytes: 0 };
     watching.set(room, state);
     let sockets = this.watchers.get(room);
     if (!sockets) this.watchers.set(room, (sockets = new Set()));

@@ -225,6 +225,21 @@ describe('presence: a store that answers later (Redis)', () => {
     assert.equal(hub.stats().presenceWatches, 0);
   });
 
+  it('keeps a watch already listed when a later list of it fails (a shared socket asks again for another tab)', async () => {
+    const { store, admin, watch, hub } = await manual();
+    const watcher = admin();
+    watch(watcher, 'user:alice');
+    store.lists[0]!.answer([]);
+    await flush();
+    watch(watcher, 'user:alice');
+    store.lists[1]!.fail(new Error('redis down'));
+    await flush();
+    assert.equal((watcher.messages().at(-1)!.payload as { code: string }).code, 'SERVICE_UNAVAILABLE');
+    assert.equal(hub.stats().presenceWatches, 1);
+    store.joined('user:alice', 'alice');
+    assert.equal(watcher.messages().at(-1)!.type, 'presence:joined', 'still watched');
+  });
+
   it('answers SERVICE_UNAVAILABLE when the list takes longer than 2 s', async () => {
     const { admin, watch } = await manual();
     const watcher = admin();
