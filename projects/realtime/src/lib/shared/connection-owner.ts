@@ -5,6 +5,8 @@
  * - The socket is open while some member wants it.
  * - Rooms are refcounted across members ({@link RoomMultiplexer}); an event goes to the members that asked for its
  *   room (every member, for the handshake rooms).
+ * - Presence watches are refcounted the same way ({@link PresenceMultiplexer}); a room's `presence:joined`/`left` go
+ *   to the members that watch it.
  * - Replies go back to the member whose request carried their correlation id.
  * - Each socket resumes once, from the newest event id any member saw, after joining every wanted room; members'
  *   own `resume`s are absorbed, except those of a member that was away (it asks for a replay of its own).
@@ -16,13 +18,13 @@ import {
   isRoom,
   parseClientMessage,
   type ClientMessage,
-  type Room,
   type ServerMessage,
 } from '@payments-system/protocol';
 import { Subscription, timer } from 'rxjs';
 import type { RealtimeTransport, RealtimeTransportEvent, RealtimeTransportLink } from '../connection/transport';
 import { handshakeRooms } from './handshake-rooms';
 import type { MemberPresence } from './owner-election';
+import { PresenceMultiplexer, type PresenceAction, type PresenceReply } from './presence-multiplexer';
 import { RoomMultiplexer, type RoomAction, type RoomReply } from './room-multiplexer';
 import type { MemberMessage, OwnerMessage, RosterEntry } from './tab-messages';
 
@@ -65,6 +67,7 @@ type ResumeOf = ClientMessage<'resume'>;
 export class ConnectionOwner {
   private readonly transport: RealtimeTransport;
   private readonly rooms: RoomMultiplexer;
+  private readonly presence: PresenceMultiplexer;
   private readonly members = new Map<string, Member>();
   private readonly routes = new Map<string, string>();
   private readonly watches = new Map<string, Subscription>();
@@ -83,11 +86,15 @@ export class ConnectionOwner {
     previous: { readonly roster: readonly RosterEntry[]; readonly lastEventId: string | null } | null,
   ) {
     this.rooms = new RoomMultiplexer(deps.nextId, deps.now);
+    this.presence = new PresenceMultiplexer(deps.nextId, deps.now);
     this.lastEventId = previous?.lastEventId ?? null;
     for (const entry of previous?.roster ?? []) {
       if (entry.id === deps.memberId) continue; // this tab greets itself below, like any member
       this.members.set(entry.id, { wants: entry.wants, seq: entry.seq, greeted: false });
-      if (entry.wants) this.rooms.restore(entry.id, entry.rooms);
+      if (entry.wants) {
+        this.rooms.restore(entry.id, entry.rooms);
+        this.presence.restore(entry.id, entry.watches);
+      }
       this.watch(entry.id);
     }
     if (!deps.presence && this.members.size > 0) {
@@ -134,7 +141,7 @@ export class ConnectionOwner {
     if (!before && this.members.size >= MAX_MEMBERS) return;
     this.members.set(member, { wants, seq, greeted: true });
     if (!before) this.watch(member);
-    if (before?.wants && !wants) this.apply(this.rooms.memberLeft(member));
+    if (before?.wants && !wants) this.left(member);
     if (wants) this.transport.connect(); // a no-op while connecting or connected; a new start after giving up
     else if (!this.wanted()) this.transport.disconnect();
     this.announce();
@@ -152,6 +159,9 @@ export class ConnectionOwner {
       case 'unsubscribe':
         this.apply(this.rooms.unsubscribe(member, message.payload.room, message.correlationId));
         return this.announce();
+      case 'presence':
+        this.apply(this.presence.ask(member, message.payload.room, message.payload.watch === true, message.correlationId));
+        return this.announce();
       case 'resume':
         if (!replay) return; // the socket's own resume covers a member that never left
         if (this.replays.length >= MAX_WAITING_REPLAYS) return this.cannotReplay(member, message);
@@ -167,9 +177,15 @@ export class ConnectionOwner {
     if (!this.members.delete(member)) return;
     this.watches.get(member)?.unsubscribe();
     this.watches.delete(member);
-    this.apply(this.rooms.memberLeft(member));
+    this.left(member);
     if (!this.wanted()) this.transport.disconnect();
     this.announce();
+  }
+
+  /** The member no longer uses the socket: its rooms and watches are let go. */
+  private left(member: string): void {
+    this.apply(this.rooms.memberLeft(member));
+    this.apply(this.presence.memberLeft(member));
   }
 
   private watch(member: string): void {
@@ -208,6 +224,7 @@ export class ConnectionOwner {
   private onOpen(): void {
     this.socket = `${this.deps.term}.${++this.opened}`;
     this.apply(this.rooms.opened(handshakeRooms(this.deps.tokenInUse())));
+    this.apply(this.presence.opened());
     // After the rooms, as a lone client does: the gateway held live events since the handshake's `?since=`.
     if (this.since !== null) {
       const correlationId = this.deps.nextId('tabs-resume');
@@ -219,6 +236,7 @@ export class ConnectionOwner {
   private onClosed(): void {
     this.socket = null;
     this.rooms.closed();
+    this.presence.closed();
     this.routes.clear();
     this.resuming = null;
     this.replays.length = 0; // those members ask again on the next socket
@@ -246,6 +264,18 @@ export class ConnectionOwner {
         return this.announce(); // a refused room left the roster
       }
     }
+    if (message.type === 'presence' || message.type === 'error') {
+      const actions = this.presence.settle(message as PresenceReply);
+      if (actions) {
+        this.apply(actions);
+        if (message.type === 'error') this.announce(); // a refused watch left the roster
+        return;
+      }
+    }
+    if (message.type === 'presence:joined' || message.type === 'presence:left' || message.type === 'presence') {
+      // A change, or a list the gateway sends unasked: for the members watching that room.
+      return this.deliver(message, this.presence.recipients(message.payload.room));
+    }
     const member = id === undefined ? undefined : this.routes.get(id);
     if (id !== undefined) this.routes.delete(id);
     this.deliver(message, member === undefined ? null : [member]);
@@ -269,7 +299,7 @@ export class ConnectionOwner {
     this.deliver({ type: 'recovery:failed', payload, timestamp, correlationId: message.correlationId }, [member]);
   }
 
-  private apply(actions: readonly RoomAction[]): void {
+  private apply(actions: readonly (RoomAction | PresenceAction)[]): void {
     for (const action of actions) {
       if (action.type === 'send') this.transport.write(action.message);
       else this.deliver(action.message, [action.to]);
@@ -296,7 +326,9 @@ export class ConnectionOwner {
       socket: snapshot.state === 'connected' ? this.socket : null,
       token: this.deps.tokenInUse(),
       lastEventId: this.lastEventId,
-      roster: [...this.members].map(([id, m]): RosterEntry => ({ id, wants: m.wants, seq: m.seq, rooms: this.rooms.roomsOf(id) as Room[] })),
+      roster: [...this.members].map(
+        ([id, m]): RosterEntry => ({ id, wants: m.wants, seq: m.seq, rooms: this.rooms.roomsOf(id), watches: this.presence.watchesOf(id) }),
+      ),
     });
   }
 }

@@ -1,6 +1,6 @@
 import { createEnvironmentInjector, EnvironmentInjector, PLATFORM_ID, signal, type WritableSignal } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
-import type { Room, RoomEvent, ServerMessage } from '@payments-system/protocol';
+import type { PresenceRoom, Room, RoomEvent, ServerMessage } from '@payments-system/protocol';
 import { provideRealtimeTesting, RealtimeTestingController, type FakeWebSocket } from '@payments-system/realtime/testing';
 import { ackRooms, fakeJwt, paymentUpdated, TS } from '../../spec-helpers/server-messages';
 import { FakeTabs, type FakePage } from '../../spec-helpers/fake-tabs';
@@ -146,6 +146,31 @@ describe('withSharedConnection (fake tabs, fake locks, virtual time)', () => {
   }
 
   const socketsOpen = () => ctl.sockets.filter((s) => s.readyState === s.OPEN).length;
+
+  /** Plays the gateway: answers every `presence` request sent since the last call with the room's members. */
+  function answerPresence(socket: FakeWebSocket, members: Partial<Record<PresenceRoom, readonly string[]>> = {}): void {
+    const requests = socket.sentOfType('presence');
+    const answered = (socket as unknown as { __presence?: number }).__presence ?? 0;
+    (socket as unknown as { __presence?: number }).__presence = requests.length;
+    for (const request of requests.slice(answered)) {
+      const { room } = request.payload;
+      const list = (members[room] ?? []).map((userId) => ({ userId, role: 'CUSTOMER' as const, connections: 1 }));
+      socket.receive({ type: 'presence', payload: { room, members: list }, timestamp: TS, correlationId: request.correlationId });
+    }
+  }
+
+  /** What the socket was asked to do with presence, in order: `watch room` / `unwatch room`. */
+  const presenceSent = (socket: FakeWebSocket) => socket.sentOfType('presence').map((m) => `${m.payload.watch ? 'watch' : 'unwatch'} ${m.payload.room}`);
+
+  const joined = (room: PresenceRoom, userId: string): ServerMessage => ({ type: 'presence:joined', payload: { room, userId, role: 'CUSTOMER' }, timestamp: TS });
+  const left = (room: PresenceRoom, userId: string): ServerMessage => ({ type: 'presence:left', payload: { room, userId }, timestamp: TS });
+
+  /** The user ids a presence observable shows, list after list. */
+  function watchPresence(tab: Tab, room: PresenceRoom) {
+    const seen: string[][] = [];
+    const subscription = tab.service.presence$(room).subscribe((members) => seen.push(members.map((m) => m.userId)));
+    return { seen, stop: () => subscription.unsubscribe() };
+  }
 
   describe('one socket', () => {
     it('opens one socket for four tabs, and an event reaches each tab once', async () => {
@@ -294,6 +319,127 @@ describe('withSharedConnection (fake tabs, fake locks, virtual time)', () => {
       await expectAsync(left).toBeResolved();
       expect(ctl.latest.sentOfType('subscribe')).toEqual([]);
       expect(ctl.latest.sentOfType('unsubscribe')).toEqual([]);
+    });
+  });
+
+  describe('presence', () => {
+    it("watches a room once for every tab; one tab's stop does not stop another's watch, the last one's does", async () => {
+      const [a, b] = await connectAll(2);
+      const socket = ctl.latest;
+      const seenByA = watchPresence(a!, 'user:bob');
+      const seenByB = watchPresence(b!, 'user:bob');
+      await flush();
+      expect(presenceSent(socket)).toEqual(['watch user:bob']);
+      answerPresence(socket, { 'user:bob': ['bob'] });
+      await flush();
+      expect(seenByA.seen).toEqual([['bob']]);
+      expect(seenByB.seen).toEqual([['bob']]);
+
+      seenByA.stop(); // a's watch:false keeps the socket watching for b (a still gets the list it asked for)
+      await flush();
+      expect(presenceSent(socket)).toEqual(['watch user:bob', 'watch user:bob']);
+      answerPresence(socket, { 'user:bob': ['bob'] });
+      socket.receive(left('user:bob', 'bob'));
+      await flush();
+      expect(seenByB.seen).toEqual([['bob'], ['bob'], []]);
+      expect(a!.messages.filter((m) => m.type === 'presence:left')).toEqual([]); // a no longer watches: not sent to it
+
+      seenByB.stop();
+      await flush();
+      expect(presenceSent(socket)).toEqual(['watch user:bob', 'watch user:bob', 'unwatch user:bob']);
+    });
+
+    it("answers each tab's request with its own correlation id, and sends a room's changes to the tabs watching it only", async () => {
+      const [a, b] = await connectAll(2);
+      const bob = watchPresence(a!, 'user:bob');
+      const viewers = watchPresence(b!, 'payment:p1');
+      await flush();
+      answerPresence(ctl.latest, { 'user:bob': [], 'payment:p1': ['carol'] });
+      ctl.latest.receive(joined('user:bob', 'bob'));
+      ctl.latest.receive(joined('payment:p1', 'dave'));
+      await flush();
+      expect(bob.seen).toEqual([[], ['bob']]);
+      expect(viewers.seen).toEqual([['carol'], ['carol', 'dave']]);
+      const presenceOf = (tab: Tab) => tab.messages.filter((m) => m.type.startsWith('presence')).map((m) => `${m.type} ${(m.payload as { room: string }).room}`);
+      expect(presenceOf(a!)).toEqual(['presence user:bob', 'presence:joined user:bob']);
+      expect(presenceOf(b!)).toEqual(['presence payment:p1', 'presence:joined payment:p1']);
+      // Each list carries the id of the tab's own request (its presence$ took it as the answer it waits for).
+      for (const tab of [a!, b!]) expect(tab.messages.find((m) => m.type === 'presence')!.correlationId).toMatch(/^presence-/);
+    });
+
+    it('stops watching the rooms of a tab that closes, unless another tab watches them', async () => {
+      const [a, b] = await connectAll(2);
+      watchPresence(a!, 'user:bob');
+      watchPresence(a!, 'user:carol');
+      const carol = watchPresence(b!, 'user:carol');
+      await flush();
+      answerPresence(ctl.latest, { 'user:carol': ['carol'] });
+      await flush();
+      a!.close(); // a was the owner: b takes over; a new socket watches what b watches
+      await flush();
+      expect(ctl.sockets.length).toBe(2);
+      ctl.latest.open();
+      await flush();
+      expect(presenceSent(ctl.latest)).toEqual(['watch user:carol']);
+      answerPresence(ctl.latest, { 'user:carol': ['carol'] });
+      ctl.latest.receive(left('user:carol', 'carol'));
+      await flush();
+      expect(carol.seen).toEqual([['carol'], ['carol'], []]);
+
+      // A member (not the owner) that closes: the owner stops watching what only it watched.
+      const c = openTab();
+      await flush();
+      watchPresence(c, 'user:dave');
+      await flush();
+      answerPresence(ctl.latest);
+      c.close();
+      await flush();
+      expect(presenceSent(ctl.latest)).toEqual(['watch user:carol', 'watch user:dave', 'unwatch user:dave']);
+    });
+
+    it('watches again after a hand-over what every tab watches, once per room, and every watching tab gets the changes', async () => {
+      const [owner, a, b] = await connectAll(3);
+      const bobByA = watchPresence(a!, 'user:bob');
+      const bobByB = watchPresence(b!, 'user:bob');
+      const viewersByB = watchPresence(b!, 'payment:p1');
+      await flush();
+      answerPresence(ctl.latest, { 'user:bob': ['bob'] });
+      await flush();
+      owner!.close();
+      await flush();
+      ctl.latest.open();
+      await flush();
+      // The new owner watches from the roster it inherited; the tabs' own re-watches wait for the same requests.
+      expect(presenceSent(ctl.latest).sort()).toEqual(['watch payment:p1', 'watch user:bob']);
+      answerPresence(ctl.latest, { 'user:bob': ['bob'], 'payment:p1': ['carol'] });
+      ctl.latest.receive(left('user:bob', 'bob'));
+      ctl.latest.receive(joined('payment:p1', 'dave'));
+      await flush();
+      expect(bobByA.seen.at(-1)).toEqual([]);
+      expect(bobByB.seen.at(-1)).toEqual([]);
+      expect(viewersByB.seen.at(-1)).toEqual(['carol', 'dave']);
+      expect(presenceSent(ctl.latest).length).toBe(2);
+    });
+
+    it('passes a refusal to every tab that asked: each watch errors, and the socket is not left watching', async () => {
+      const [a, b] = await connectAll(2);
+      const errors: string[] = [];
+      for (const tab of [a!, b!]) tab.service.presence$('user:mallory').subscribe({ error: (e: { code: string }) => errors.push(e.code) });
+      await flush();
+      const [request] = ctl.latest.sentOfType('presence');
+      ctl.latest.receive({
+        type: 'error',
+        payload: { code: 'FORBIDDEN', message: 'not your room', room: 'user:mallory' },
+        timestamp: TS,
+        correlationId: request!.correlationId,
+      });
+      await flush();
+      expect(errors).toEqual(['FORBIDDEN', 'FORBIDDEN']);
+      a!.close();
+      await flush();
+      ctl.latest.open();
+      await flush();
+      expect(presenceSent(ctl.latest)).toEqual([]); // nobody watches it: the next owner does not ask
     });
   });
 

@@ -14,7 +14,7 @@ const VALID: TabMessage[] = [
     socket: null,
     token: 'a.b.c',
     lastEventId: '1765447200000-3',
-    roster: [{ id: 'm1', wants: true, seq: 3, rooms: ['payment:p1'] }],
+    roster: [{ id: 'm1', wants: true, seq: 3, rooms: ['payment:p1'], watches: ['user:alice'] }],
   },
   { kind: 'frame', from: 'm2', term: 12, frame: '{}', to: ['m1'] },
   { kind: 'error', from: 'm2', term: 12, error: { kind: 'network', message: 'lost', closeCode: 1006, at: 1 } },

@@ -7,7 +7,7 @@
  * trusts nothing another one sends more than it trusts the gateway. Anything on the channel that is not one of these
  * messages (another version of the library, a stray script) is ignored: {@link readTabMessage} returns `null`.
  */
-import { isRoom, type Room } from '@payments-system/protocol';
+import { isPresenceRoom, isRoom, type PresenceRoom, type Room } from '@payments-system/protocol';
 import type { RealtimeConnectionSnapshot, RealtimeConnectionState } from '../connection/connection-state';
 import type { RealtimeError, RealtimeErrorKind } from '../errors';
 
@@ -23,6 +23,8 @@ export interface RosterEntry {
   readonly seq: number;
   /** Rooms the member asked the socket to join (`subscribe`), beyond the socket's handshake rooms. */
   readonly rooms: readonly Room[];
+  /** Rooms whose presence the member watches (`presence {watch: true}`). */
+  readonly watches: readonly PresenceRoom[];
 }
 
 /** A member to the owner (every member hears it; only the owner acts on most). */
@@ -104,7 +106,15 @@ function isError(v: unknown): v is RealtimeError {
 function isRosterEntry(v: unknown): v is RosterEntry {
   if (typeof v !== 'object' || v === null) return false;
   const r = v as Fields;
-  return isString(r['id']) && typeof r['wants'] === 'boolean' && isCount(r['seq']) && Array.isArray(r['rooms']) && r['rooms'].every(isRoom);
+  return (
+    isString(r['id']) &&
+    typeof r['wants'] === 'boolean' &&
+    isCount(r['seq']) &&
+    Array.isArray(r['rooms']) &&
+    r['rooms'].every(isRoom) &&
+    Array.isArray(r['watches']) &&
+    r['watches'].every(isPresenceRoom)
+  );
 }
 
 /** The message `data` carries, or `null` when it is not a message of this version (ignored, never thrown). */
