@@ -126,12 +126,16 @@ export class ConnectionOwner {
     }
   }
 
-  /** Stands down: closes the socket (1000). */
-  destroy(): void {
+  /**
+   * Stands down: closes the socket, with 4010 when `handOver` and another member wants the connection (its socket
+   * follows at once, and the gateway keeps the user present meanwhile), else with 1000.
+   */
+  destroy(handOver = false): void {
+    const others = [...this.members].some(([id, member]) => id !== this.deps.memberId && member.wants);
     this.subscriptions.unsubscribe();
     for (const watch of this.watches.values()) watch.unsubscribe();
     this.watches.clear();
-    this.transport.destroy();
+    this.transport.destroy(handOver && others);
   }
 
   // ------------------------------------------------------------------ members

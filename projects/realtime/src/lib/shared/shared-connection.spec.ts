@@ -464,7 +464,7 @@ describe('withSharedConnection (fake tabs, fake locks, virtual time)', () => {
       owner!.close();
       await flush();
       expect(ctl.sockets.length).toBe(2);
-      expect(ctl.sockets[0]!.closedByClient?.code).toBe(1000);
+      expect(ctl.sockets[0]!.closedByClient?.code).toBe(4010); // handed over: the gateway keeps alice present meanwhile
       expect(ctl.latest.url).toBe(`${URL}?since=${id(3)}`);
       for (const tab of rest) expect(tab.service.state()).toBe('reconnecting');
       ctl.latest.open();
@@ -527,7 +527,7 @@ describe('withSharedConnection (fake tabs, fake locks, virtual time)', () => {
       owner!.page.freeze();
       await flush();
       expect(ctl.sockets.length).toBe(2);
-      expect(ctl.sockets[0]!.closedByClient?.code).toBe(1000);
+      expect(ctl.sockets[0]!.closedByClient?.code).toBe(4010);
       ctl.latest.open();
       await flush();
       expect(rest.map((t) => t.service.state())).toEqual(['connected']);
@@ -769,6 +769,25 @@ describe('withSharedConnection (fake tabs, fake locks, virtual time)', () => {
   });
 
   describe('connect() and disconnect() in one tab', () => {
+    it('closes the socket with 1000 when the last tab that wants it closes, or signs out; with 4010 only to hand it over', async () => {
+      const [a, b] = await connectAll(2);
+      b!.service.disconnect(); // b stays, but no longer wants the socket
+      await flush();
+      a!.close();
+      await flush();
+      expect(ctl.sockets[0]!.closedByClient?.code).toBe(1000);
+      b!.service.connect();
+      await flush();
+      ctl.latest.open();
+      await flush();
+      const c = openTab();
+      await flush();
+      c.token.set(null); // a sign-out in another tab: the session ends for every tab, nothing is handed over
+      TestBed.tick();
+      await flush();
+      expect(ctl.latest.closedByClient?.code).toBe(1000);
+    });
+
     it('keeps the socket while another tab wants it, and closes it when none does', async () => {
       const [a, b] = await connectAll(2);
       a!.service.disconnect();

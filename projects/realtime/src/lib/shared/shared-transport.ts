@@ -272,14 +272,17 @@ export class SharedTransport implements RealtimeTransport {
     this.updateView();
   }
 
-  /** Leaves the group: says so (and gives the socket up when owning), releases the lock, closes the channel. */
-  private leave(farewell: 'sign-out' | null): void {
+  /**
+   * Leaves the group: says so (and gives the socket up when owning), releases the lock, closes the channel. The socket
+   * is handed over unless the session is over for every tab (a sign-out, here or in another tab).
+   */
+  private leave(farewell: 'sign-out' | null, handOver = farewell === null): void {
     const group = this.group;
     if (!group) return;
     this.group = null;
     const from = this.deps.memberId;
     if (farewell) group.channel.post({ kind: 'sign-out', from });
-    this.stepDown(group);
+    this.stepDown(group, handOver);
     group.channel.post({ kind: 'leave', from });
     group.election.destroy();
     group.presence?.exit();
@@ -287,12 +290,15 @@ export class SharedTransport implements RealtimeTransport {
     group.channel.close();
   }
 
-  /** Gives the socket up, telling the members at once (the next owner does not wait for a timeout). */
-  private stepDown(group: Group): void {
+  /**
+   * Gives the socket up, telling the members at once (the next owner does not wait for a timeout). `handOver`: the
+   * others go on with the session (not a sign-out), so the next owner's socket follows this one.
+   */
+  private stepDown(group: Group, handOver: boolean): void {
     const local = group.local;
     if (!local) return;
     group.local = null;
-    local.owner.destroy();
+    local.owner.destroy(handOver);
     this.post(group, { kind: 'resign', from: this.deps.memberId, term: local.term });
   }
 
@@ -444,7 +450,7 @@ export class SharedTransport implements RealtimeTransport {
       this.endedSession = group.session;
       this.sessionEnded();
     }
-    this.leave(null);
+    this.leave(null, false);
     this.stopped = true;
     this.updateView();
   }
@@ -513,7 +519,7 @@ export class SharedTransport implements RealtimeTransport {
         // About to be frozen: give the socket up now rather than be found unresponsive.
         this.frozen = true;
         if (this.group) {
-          this.stepDown(this.group);
+          this.stepDown(this.group, true);
           this.group.election.resign();
         }
         break;
