@@ -35,6 +35,8 @@ interface Tab {
   readonly sockets: Array<{ readonly closed: Promise<void>; isClosed(): boolean }>;
   /** `GET /api/payments` requests (a reload of the list: what the app does when events could not be replayed). */
   readonly reloads: number[];
+  /** When this tab's socket received `authenticated`: an in-band refresh done. */
+  readonly renewals: number[];
 }
 
 /** Tabs of one device signed in as Alice: the first signs in, the others open the app and share the login. */
@@ -43,8 +45,9 @@ async function aliceTabs(device: BrowserContext, count: number): Promise<Tab[]> 
   for (let i = 0; i < count; i++) {
     const page = await device.newPage();
     await recordConnectionStates(page);
-    const tab: Tab = { page, errors: collectPageErrors(page), sockets: [], reloads: [] };
+    const tab: Tab = { page, errors: collectPageErrors(page), sockets: [], reloads: [], renewals: [] };
     page.on('websocket', (socket) => {
+      socket.on('framereceived', ({ payload }) => void (String(payload).startsWith('{"type":"authenticated"') && tab.renewals.push(Date.now())));
       let closed = false;
       tab.sockets.push({ closed: new Promise((resolve) => socket.on('close', () => resolve((closed = true) && undefined))), isClosed: () => closed });
     });
@@ -254,6 +257,48 @@ describe('the tabs of one browser share one socket', { timeout: 60_000 }, () => 
       assert.equal(await gatewaySockets(gateway, 2), 2);
     } finally {
       await Promise.all([laptop.close(), phone.close()]);
+    }
+  });
+});
+
+describe('an access token refreshed on the shared socket (in-band)', { timeout: 60_000 }, () => {
+  let gateway: DemoGateway;
+  const TTL_SECONDS = 5;
+  before(async () => {
+    gateway = await startDemoGateway({ SIMULATOR_INTERVAL_MS: '0', ACCESS_TOKEN_TTL_SECONDS: String(TTL_SECONDS) });
+  });
+  after(() => gateway.stop());
+
+  it('is refreshed by the owner only; the next owner connects with the refreshed token, not its expired login one', async () => {
+    const device = await newDevice(browser, gateway.url);
+    try {
+      const tabs = await aliceTabs(device, 2);
+      /** Waits for the next in-band refresh on the tab's socket. */
+      const renewedIn = async (tab: Tab) => {
+        for (const seen = tab.renewals.length; tab.renewals.length === seen; ) await sleep(25);
+      };
+      const owner = ownerOf(tabs);
+      const next = tabs.find((t) => t !== owner)!;
+      // The demo's tabs keep the login's token as their socket token: refreshes go on until it has expired.
+      const loginToken = await next.page.evaluate(() => JSON.parse(localStorage.getItem('payments.session')!).accessToken as string);
+      const loginExpiresAt = (JSON.parse(Buffer.from(loginToken.split('.')[1]!, 'base64url').toString()) as { exp: number }).exp * 1000;
+      do await renewedIn(owner);
+      while (Date.now() <= loginExpiresAt);
+      assert.deepEqual(next.renewals, [], 'the other tab refreshed nothing');
+
+      const closedAt = Date.now();
+      await owner.page.close();
+      const handover = await reconnectedAfter(next, closedAt);
+      assert.equal(next.sockets.length, 1, 'one attempt: its handshake took the refreshed token');
+      await renewedIn(next); // and the new owner refreshes that token in-band in turn
+      assert.equal(next.sockets.filter((s) => !s.isClosed()).length, 1);
+      const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+      assert.match(metrics, /^gateway_token_expiry_closes_total 0$/m, 'no socket was closed by its token expiring');
+      assert.ok(handover < 2000, `hand-over took ${handover} ms`);
+      console.log(`# hand-over with a refreshed token: ${handover} ms; the next owner's first handshake was accepted`);
+      assert.deepEqual(tabs.flatMap((t) => t.errors), []);
+    } finally {
+      await device.close();
     }
   });
 });
