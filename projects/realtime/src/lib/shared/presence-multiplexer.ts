@@ -7,6 +7,7 @@
  * (a list is the whole truth). Pure: it returns what to send and whom to answer, like {@link RoomMultiplexer}.
  */
 import type { ClientMessage, PresenceRoom, ServerMessage } from '@payments-system/protocol';
+import { MemberWants, SocketRequests, type Waiter } from './socket-requests';
 
 export type PresenceReply = ServerMessage<'presence' | 'error'>;
 
@@ -15,11 +16,6 @@ export type PresenceAction =
   | { readonly type: 'send'; readonly message: ClientMessage<'presence'> }
   /** Give this reply to one member. */
   | { readonly type: 'reply'; readonly to: string; readonly message: PresenceReply };
-
-interface Waiter {
-  readonly member: string;
-  readonly correlationId: string | undefined;
-}
 
 interface SocketRequest {
   readonly room: PresenceRoom;
@@ -31,14 +27,10 @@ interface SocketRequest {
 const FINAL_CODES: ReadonlySet<string> = new Set(['FORBIDDEN', 'BAD_REQUEST', 'RATE_LIMITED', 'UNAUTHORIZED']);
 
 export class PresenceMultiplexer {
-  /** member → the rooms it watches. */
-  private readonly wanted = new Map<string, Set<PresenceRoom>>();
+  private readonly wanted = new MemberWants<PresenceRoom>();
   /** Rooms the open socket watches (a `watch: true` was answered with a list, and no `watch: false` followed). */
   private readonly watching = new Set<PresenceRoom>();
-  /** The socket's requests in flight, by the owner's correlation id. */
-  private readonly requests = new Map<string, SocketRequest>();
-  /** The newest request per room: the socket ends where it says (the gateway handles frames in order). */
-  private readonly latest = new Map<PresenceRoom, string>();
+  private readonly requests = new SocketRequests<PresenceRoom, SocketRequest>();
   private open = false;
 
   constructor(
@@ -48,25 +40,24 @@ export class PresenceMultiplexer {
 
   /** The rooms a member watches (for the roster). */
   watchesOf(member: string): readonly PresenceRoom[] {
-    return [...(this.wanted.get(member) ?? [])];
+    return this.wanted.of(member);
   }
 
   /** Restores what a previous owner knew (the roster it announced). */
   restore(member: string, rooms: readonly PresenceRoom[]): void {
-    if (rooms.length > 0) this.wanted.set(member, new Set(rooms));
+    this.wanted.restore(member, rooms);
   }
 
   /** The members a change of `room` (or a list nobody asked for) goes to; `null` (everyone) when nobody watches it. */
   recipients(room: PresenceRoom): readonly string[] | null {
-    const members = [...this.wanted].filter(([, rooms]) => rooms.has(room)).map(([member]) => member);
-    return members.length > 0 ? members : null;
+    return this.wanted.members(room);
   }
 
   /** A socket opened (it watches nothing): watch every room some member watches. */
   opened(): PresenceAction[] {
     this.closed();
     this.open = true;
-    return [...this.desired()].map((room) => this.request(room, true, null));
+    return [...this.wanted.union()].map((room) => this.request(room, true, null));
   }
 
   /** The socket is gone, and its watches with it: requests in flight die too (members ask again on the next one). */
@@ -74,23 +65,17 @@ export class PresenceMultiplexer {
     this.open = false;
     this.watching.clear();
     this.requests.clear();
-    this.latest.clear();
   }
 
   /** A member's `presence {room, watch}`: it watches the room from now on, or no longer. */
   ask(member: string, room: PresenceRoom, watch: boolean, correlationId: string | undefined): PresenceAction[] {
-    let rooms = this.wanted.get(member);
-    if (watch) {
-      if (!rooms) this.wanted.set(member, (rooms = new Set()));
-      rooms.add(room);
-    } else if (rooms?.delete(room) && rooms.size === 0) {
-      this.wanted.delete(member);
-    }
+    if (watch) this.wanted.add(member, room);
+    else this.wanted.delete(member, room);
     if (!this.open) return [];
     const waiter = { member, correlationId };
     // The socket keeps watching while anyone does; either way the gateway's answer is the list the member asked for.
-    const socketWatch = this.desired().has(room);
-    const pending = this.pending(room);
+    const socketWatch = this.wanted.members(room) !== null;
+    const pending = this.requests.pending(room);
     if (pending?.watch === socketWatch) {
       pending.waiters.push(waiter);
       return [];
@@ -100,62 +85,44 @@ export class PresenceMultiplexer {
 
   /** A member left (or stopped wanting the connection): the socket stops watching the rooms nobody else watches. */
   memberLeft(member: string): PresenceAction[] {
-    const rooms = this.wanted.get(member);
-    this.wanted.delete(member);
-    for (const request of this.requests.values()) {
-      for (let i = request.waiters.length - 1; i >= 0; i--) if (request.waiters[i]!.member === member) request.waiters.splice(i, 1);
-    }
+    const rooms = this.wanted.forget(member);
+    this.requests.dropWaiters(member);
     if (!rooms || !this.open) return [];
-    const desired = this.desired();
+    const desired = this.wanted.union();
     return [...rooms]
       .filter((room) => !desired.has(room))
-      .filter((room) => this.pending(room)?.watch ?? this.watching.has(room))
+      .filter((room) => this.requests.pending(room)?.watch ?? this.watching.has(room))
       .map((room) => this.request(room, false, null));
   }
 
   /** The gateway's answer to one of the socket's requests; `null` when it answers none (not ours). */
   settle(reply: PresenceReply): PresenceAction[] | null {
-    const id = reply.correlationId;
-    const request = id === undefined ? undefined : this.requests.get(id);
-    if (id === undefined || !request) return null;
-    this.requests.delete(id);
-    const { room, watch, waiters } = request;
+    const settled = this.requests.settle(reply.correlationId);
+    if (!settled) return null;
+    const { room, watch, waiters } = settled.request;
     const listed = reply.type === 'presence';
-    if (this.latest.get(room) === id) {
-      this.latest.delete(room);
+    if (settled.newest) {
       // A refused re-watch leaves an established watch as it was (the gateway keeps it).
       if (!watch) this.watching.delete(room);
       else if (listed) this.watching.add(room);
     }
     if (!listed && FINAL_CODES.has(reply.payload.code)) {
       // Refused: those who asked stop watching, as their own socket's refusal would end their watch.
-      for (const { member } of waiters) this.wanted.get(member)?.delete(room);
+      for (const { member } of waiters) this.wanted.delete(member, room);
     }
     const actions: PresenceAction[] = waiters.map((waiter) => ({ type: 'reply', to: waiter.member, message: { ...reply, correlationId: waiter.correlationId } }));
     if (listed) {
       const asked = new Set(waiters.map((waiter) => waiter.member));
-      for (const member of this.recipients(room) ?? []) {
+      for (const member of this.wanted.members(room) ?? []) {
         if (!asked.has(member)) actions.push({ type: 'reply', to: member, message: { ...reply, correlationId: undefined } });
       }
     }
     return actions;
   }
 
-  private desired(): Set<PresenceRoom> {
-    const rooms = new Set<PresenceRoom>();
-    for (const set of this.wanted.values()) for (const room of set) rooms.add(room);
-    return rooms;
-  }
-
-  private pending(room: PresenceRoom): SocketRequest | undefined {
-    const id = this.latest.get(room);
-    return id === undefined ? undefined : this.requests.get(id);
-  }
-
   private request(room: PresenceRoom, watch: boolean, waiter: Waiter | null): PresenceAction {
     const correlationId = this.nextId(watch ? 'tabs-watch' : 'tabs-unwatch');
-    this.requests.set(correlationId, { room, watch, waiters: waiter ? [waiter] : [] });
-    this.latest.set(room, correlationId);
+    this.requests.add(correlationId, { room, watch, waiters: waiter ? [waiter] : [] });
     const timestamp = new Date(this.now()).toISOString();
     return { type: 'send', message: { type: 'presence', payload: { room, watch }, correlationId, timestamp } };
   }

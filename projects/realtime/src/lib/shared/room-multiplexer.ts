@@ -5,6 +5,7 @@
  * the socket is already where the member wants it. Pure: it returns what to send and whom to answer.
  */
 import type { ClientMessage, Room, ServerMessage } from '@payments-system/protocol';
+import { MemberWants, SocketRequests, type Waiter } from './socket-requests';
 
 export type RoomReply = ServerMessage<'subscribed' | 'unsubscribed' | 'error'>;
 
@@ -14,12 +15,6 @@ export type RoomAction =
   /** Give this reply to one member. */
   | { readonly type: 'reply'; readonly to: string; readonly message: RoomReply };
 
-interface Waiter {
-  readonly member: string;
-  /** The member's request id (its reply carries it); a request without one gets a reply without one. */
-  readonly correlationId: string | undefined;
-}
-
 interface SocketRequest {
   readonly room: Room;
   readonly action: 'subscribe' | 'unsubscribe';
@@ -27,14 +22,10 @@ interface SocketRequest {
 }
 
 export class RoomMultiplexer {
-  /** member → the rooms it asked for. */
-  private readonly wanted = new Map<string, Set<Room>>();
+  private readonly wanted = new MemberWants<Room>();
   /** Rooms the gateway confirmed for the open socket (its handshake rooms included). */
   private readonly joined = new Set<Room>();
-  /** The socket's requests in flight, by the owner's correlation id. */
-  private readonly requests = new Map<string, SocketRequest>();
-  /** The newest request per room: the socket ends where it says (the gateway handles frames in order). */
-  private readonly latest = new Map<Room, string>();
+  private readonly requests = new SocketRequests<Room, SocketRequest>();
   private handshakeRooms: ReadonlySet<Room> = new Set();
   private open = false;
 
@@ -45,19 +36,17 @@ export class RoomMultiplexer {
 
   /** Every member's rooms (for the roster). */
   roomsOf(member: string): readonly Room[] {
-    return [...(this.wanted.get(member) ?? [])];
+    return this.wanted.of(member);
   }
 
   /** Restores what a previous owner knew (the roster it announced). */
   restore(member: string, rooms: readonly Room[]): void {
-    if (rooms.length > 0) this.wanted.set(member, new Set(rooms));
+    this.wanted.restore(member, rooms);
   }
 
   /** The members an event of `room` goes to: those that asked for it; `null` (everyone) for a handshake room or one nobody asked for. */
   recipients(room: Room): readonly string[] | null {
-    if (this.handshakeRooms.has(room)) return null;
-    const members = [...this.wanted].filter(([, rooms]) => rooms.has(room)).map(([member]) => member);
-    return members.length > 0 ? members : null;
+    return this.handshakeRooms.has(room) ? null : this.wanted.members(room);
   }
 
   /** A socket opened in `handshakeRooms` (the gateway's own choice): join every room some member wants. */
@@ -66,7 +55,7 @@ export class RoomMultiplexer {
     this.open = true;
     this.handshakeRooms = handshakeRooms;
     for (const room of handshakeRooms) this.joined.add(room);
-    return [...this.desired()].filter((room) => !this.joined.has(room)).map((room) => this.request('subscribe', room, null));
+    return [...this.wanted.union()].filter((room) => !this.joined.has(room)).map((room) => this.request('subscribe', room, null));
   }
 
   /** The socket is gone: requests in flight die with it (members ask again when the next one opens). */
@@ -74,16 +63,13 @@ export class RoomMultiplexer {
     this.open = false;
     this.joined.clear();
     this.requests.clear();
-    this.latest.clear();
   }
 
   subscribe(member: string, room: Room, correlationId: string | undefined): RoomAction[] {
-    let rooms = this.wanted.get(member);
-    if (!rooms) this.wanted.set(member, (rooms = new Set()));
-    rooms.add(room);
+    this.wanted.add(member, room);
     if (!this.open) return [];
     const waiter = { member, correlationId };
-    const pending = this.pending(room);
+    const pending = this.requests.pending(room);
     if (pending?.action === 'subscribe') {
       pending.waiters.push(waiter);
       return [];
@@ -93,13 +79,12 @@ export class RoomMultiplexer {
   }
 
   unsubscribe(member: string, room: Room, correlationId: string | undefined): RoomAction[] {
-    this.wanted.get(member)?.delete(room);
-    if (this.wanted.get(member)?.size === 0) this.wanted.delete(member);
+    this.wanted.delete(member, room);
     if (!this.open) return [];
     const waiter = { member, correlationId };
     // Another member still wants it, or the gateway put the socket there itself: the socket stays.
-    if (this.desired().has(room) || this.handshakeRooms.has(room)) return [this.reply(waiter, 'unsubscribed', room)];
-    const pending = this.pending(room);
+    if (this.wanted.members(room) || this.handshakeRooms.has(room)) return [this.reply(waiter, 'unsubscribed', room)];
+    const pending = this.requests.pending(room);
     if (pending?.action === 'unsubscribe') {
       pending.waiters.push(waiter);
       return [];
@@ -110,52 +95,34 @@ export class RoomMultiplexer {
 
   /** A member left (or stopped wanting the connection): the socket leaves the rooms nobody else wants. */
   memberLeft(member: string): RoomAction[] {
-    const rooms = this.wanted.get(member);
-    this.wanted.delete(member);
-    for (const request of this.requests.values()) {
-      for (let i = request.waiters.length - 1; i >= 0; i--) if (request.waiters[i]!.member === member) request.waiters.splice(i, 1);
-    }
+    const rooms = this.wanted.forget(member);
+    this.requests.dropWaiters(member);
     if (!rooms || !this.open) return [];
-    const desired = this.desired();
+    const desired = this.wanted.union();
     return [...rooms]
       .filter((room) => !desired.has(room) && !this.handshakeRooms.has(room))
-      .filter((room) => this.joined.has(room) || this.pending(room)?.action === 'subscribe')
+      .filter((room) => this.joined.has(room) || this.requests.pending(room)?.action === 'subscribe')
       .map((room) => this.request('unsubscribe', room, null));
   }
 
   /** The gateway's reply to one of the socket's requests; `null` when it answers none (not ours). */
   settle(reply: RoomReply): RoomAction[] | null {
-    const id = reply.correlationId;
-    const request = id === undefined ? undefined : this.requests.get(id);
-    if (id === undefined || !request) return null;
-    this.requests.delete(id);
-    const { room, action } = request;
+    const settled = this.requests.settle(reply.correlationId);
+    if (!settled) return null;
+    const { room, action, waiters } = settled.request;
     const refused = reply.type === 'error';
-    if (this.latest.get(room) === id) {
-      this.latest.delete(room);
+    if (settled.newest) {
       if (action === 'subscribe' && !refused) this.joined.add(room);
       else this.joined.delete(room);
       // Refused: those who asked forget the room, as a socket of their own would (unless a newer request decides).
-      if (refused && action === 'subscribe') for (const { member } of request.waiters) this.wanted.get(member)?.delete(room);
+      if (refused && action === 'subscribe') for (const { member } of waiters) this.wanted.delete(member, room);
     }
-    return request.waiters.map((waiter) => ({ type: 'reply', to: waiter.member, message: { ...reply, correlationId: waiter.correlationId } }));
-  }
-
-  private desired(): Set<Room> {
-    const rooms = new Set<Room>();
-    for (const set of this.wanted.values()) for (const room of set) rooms.add(room);
-    return rooms;
-  }
-
-  private pending(room: Room): SocketRequest | undefined {
-    const id = this.latest.get(room);
-    return id === undefined ? undefined : this.requests.get(id);
+    return waiters.map((waiter) => ({ type: 'reply', to: waiter.member, message: { ...reply, correlationId: waiter.correlationId } }));
   }
 
   private request(action: 'subscribe' | 'unsubscribe', room: Room, waiter: Waiter | null): RoomAction {
     const correlationId = this.nextId(action === 'subscribe' ? 'tabs-sub' : 'tabs-unsub');
-    this.requests.set(correlationId, { room, action, waiters: waiter ? [waiter] : [] });
-    this.latest.set(room, correlationId);
+    this.requests.add(correlationId, { room, action, waiters: waiter ? [waiter] : [] });
     const timestamp = new Date(this.now()).toISOString();
     return { type: 'send', message: { type: action, payload: { room }, correlationId, timestamp } };
   }
