@@ -11,9 +11,9 @@ import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { ALICE, createPayment, login } from './support/api.ts';
 import {
   collectPageErrors,
-  connectionStates,
   launchBrowser,
   newDevice,
+  reconnectedAfter,
   recordConnectionStates,
   row,
   signIn,
@@ -187,10 +187,7 @@ describe('presence with the tabs of a browser sharing one socket', { timeout: 60
       await presenceOf(other, paymentId, 'online').waitFor({ timeout: 2000 });
       const closedAt = Date.now();
       await kept.close();
-      await other.waitForFunction(
-        (since) => (window as unknown as { __connStates: Array<{ state: string; at: number }> }).__connStates.some((s) => s.at >= since && s.state === 'connected'),
-        closedAt,
-      );
+      await reconnectedAfter(other, closedAt);
       await alice.getByRole('button', { name: 'Sign out' }).click();
       await presenceOf(other, paymentId, 'offline').waitFor({ timeout: 2000 });
       await signIn(alice, 'Alice Customer');
@@ -215,11 +212,7 @@ describe('presence with the tabs of a browser sharing one socket', { timeout: 60
         const goneAt = Date.now();
         if (how === 'closes') await owner.page.close();
         else void (await aliceDevice.newCDPSession(owner.page)).send('Page.crash').catch(() => undefined);
-        await next.page.waitForFunction(
-          (since) => (window as unknown as { __connStates: Array<{ state: string; at: number }> }).__connStates.some((s) => s.at >= since && s.state === 'connected'),
-          goneAt,
-        );
-        const handover = ((await connectionStates(next.page)).find((s) => s.at >= goneAt && s.state === 'connected')?.at ?? NaN) - goneAt;
+        const handover = await reconnectedAfter(next.page, goneAt);
         await handOversSettled(gateway); // the closed socket's grace is over: a left, if any, has been sent
         // One more change through the same watch: it arrives after anything the hand-over made the gateway send.
         await next.page.getByRole('button', { name: 'Sign out' }).click();

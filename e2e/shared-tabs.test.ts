@@ -11,9 +11,9 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ALICE, createPayment, login } from './support/api.ts';
 import {
   collectPageErrors,
-  connectionStates,
   launchBrowser,
   newDevice,
+  reconnectedAfter,
   recordConnectionStates,
   row,
   signIn,
@@ -109,25 +109,6 @@ async function shownPayments(tab: Tab): Promise<Set<string>> {
   return new Set(ids);
 }
 
-/** Waits until the tab lost its connection after `since` and has it back; the time that took from `since`. */
-async function reconnectedAfter(tab: Tab, since: number, timeout = 5000): Promise<number> {
-  const back = (states: ReadonlyArray<{ state: string; at: number }>) => {
-    const lost = states.findIndex((s) => s.at >= since && s.state !== 'connected');
-    return lost < 0 ? undefined : states.slice(lost).find((s) => s.state === 'connected');
-  };
-  await tab.page.waitForFunction(
-    (since) => {
-      const states = (window as unknown as { __connStates: Array<{ state: string; at: number }> }).__connStates;
-      const lost = states.findIndex((s) => s.at >= since && s.state !== 'connected');
-      return lost >= 0 && states.slice(lost).some((s) => s.state === 'connected');
-    },
-    since,
-    { timeout },
-  );
-  const states = await connectionStates(tab.page);
-  return back(states)!.at - since;
-}
-
 describe('the tabs of one browser share one socket', { timeout: 60_000 }, () => {
   let gateway: DemoGateway;
   /** Publishers still running when a test fails. */
@@ -172,7 +153,7 @@ describe('the tabs of one browser share one socket', { timeout: 60_000 }, () => 
         const goneAt = Date.now();
         if (how === 'closes') await owner.page.close(); // pagehide: the owner resigns and releases its lock at once
         else void cdp.send('Page.crash').catch(() => undefined); // no pagehide: the browser releases its locks
-        const handover = Math.max(...(await Promise.all(rest.map((t) => reconnectedAfter(t, goneAt)))));
+        const handover = Math.max(...(await Promise.all(rest.map((t) => reconnectedAfter(t.page, goneAt)))));
         await sleep(500);
         await publisher.stop();
         const published = publisher.ids;
@@ -210,7 +191,7 @@ describe('the tabs of one browser share one socket', { timeout: 60_000 }, () => 
       // What a frozen tab looks like to the others: its lock held, no answer, its timers stopped. (Chromium 156's
       // headless mode ignores CDP's Page.setWebLifecycleState 'frozen': timers go on. A long task stops the tab.)
       await owner.page.evaluate((ms) => void setTimeout(() => { for (const end = Date.now() + ms; Date.now() < end; ); }), 4000);
-      const handover = Math.max(...(await Promise.all(rest.map((t) => reconnectedAfter(t, stoppedAt)))));
+      const handover = Math.max(...(await Promise.all(rest.map((t) => reconnectedAfter(t.page, stoppedAt)))));
       await sleep(300);
       await publisher.stop();
 
@@ -288,7 +269,7 @@ describe('an access token refreshed on the shared socket (in-band)', { timeout: 
 
       const closedAt = Date.now();
       await owner.page.close();
-      const handover = await reconnectedAfter(next, closedAt);
+      const handover = await reconnectedAfter(next.page, closedAt);
       assert.equal(next.sockets.length, 1, 'one attempt: its handshake took the refreshed token');
       await renewedIn(next); // and the new owner refreshes that token in-band in turn
       assert.equal(next.sockets.filter((s) => !s.isClosed()).length, 1);
