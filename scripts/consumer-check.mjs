@@ -5,7 +5,7 @@
 // type-checks the Jasmine example, runs the app's Vitest specs, and resolves the same install beside Angular 22.
 // Fails when a README example differs from its file, an install command, the build, a budget or a spec breaks.
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,8 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const README = join(ROOT, 'projects/realtime/README.md');
 /** What wiring the service may add to a fresh app's initial bundle (kB = 1000 bytes, as the CLI prints). */
 export const BUNDLE_LIMIT = { rawKb: 90, transferKb: 25 };
+/** What `withSharedConnection()` may add on top of the service wiring. */
+export const SHARED_LIMIT = { rawKb: 30, transferKb: 8 };
 const keep = process.argv.includes('--keep');
 
 const started = Date.now();
@@ -41,6 +43,20 @@ function run(command, args, cwd) {
     child.stderr.on('data', take);
     child.on('close', (code) => resolve({ code: code ?? 1, output: output.replace(/\x1b\[[0-9;]*m/g, '') }));
   });
+}
+
+/** A string only the shared connection's code contains (its channel and lock names). */
+const SHARED_CONNECTION_MARKER = 'payments-realtime:';
+/** @type {{ rawKb: number, transferKb: number } | null} */
+let lastShared = null;
+
+/** Every JavaScript file of a build, as one string. @param {string} dir */
+function browserJs(dir) {
+  if (!existsSync(dir)) return '';
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.js'))
+    .map((name) => readFileSync(join(dir, name), 'utf8'))
+    .join('\n');
 }
 
 /** The CLI's "Initial total" line: raw and estimated transfer size in kB. @param {string} output */
@@ -113,6 +129,23 @@ async function main(work) {
     `limit ${BUNDLE_LIMIT.rawKb} / ${BUNDLE_LIMIT.transferKb})`;
   record('initial bundle delta of the service wiring', delta.rawKb <= BUNDLE_LIMIT.rawKb && delta.transferKb <= BUNDLE_LIMIT.transferKb, summary);
 
+  // withSharedConnection(): none of it where it is not used (its channel names are the marker); what it adds where it is.
+  const sharedCode = browserJs(join(app, 'dist/consumer/browser')).includes(SHARED_CONNECTION_MARKER);
+  record('withSharedConnection() is left out of an app that does not use it', !sharedCode);
+  const sharedBuild = await run('npx', ['ng', 'build', '--configuration', 'production,shared'], app);
+  const withShared = initialTotal(sharedBuild.output);
+  lastShared = withShared;
+  if (sharedBuild.code !== 0 || !withShared) return record('ng build (the app with withSharedConnection())', false);
+  const feature = { rawKb: withShared.rawKb - withLib.rawKb, transferKb: withShared.transferKb - withLib.transferKb };
+  // The marker must be found where the feature is used, or its absence above proves nothing.
+  const marked = browserJs(join(app, 'dist/shared/browser')).includes(SHARED_CONNECTION_MARKER);
+  record(
+    'what withSharedConnection() adds to the service wiring',
+    marked && feature.rawKb <= SHARED_LIMIT.rawKb && feature.transferKb <= SHARED_LIMIT.transferKb,
+    `+${feature.rawKb.toFixed(2)} kB raw, +${feature.transferKb.toFixed(2)} kB estimated transfer ` +
+      `(${withLib.rawKb} → ${withShared.rawKb} kB raw; limit ${SHARED_LIMIT.rawKb} / ${SHARED_LIMIT.transferKb})`,
+  );
+
   // 5. The README's specs: Vitest (the CLI's default runner) runs; the Jasmine variant type-checks.
   record('the Jasmine example compiles', (await run('npx', ['tsc', '-p', 'tsconfig.jasmine.json'], app)).code === 0);
   const tested = await run('npx', ['ng', 'test', '--watch=false'], app);
@@ -128,7 +161,7 @@ async function main(work) {
   const lock = existsSync(join(ng22, 'package-lock.json')) ? JSON.parse(readFileSync(join(ng22, 'package-lock.json'), 'utf8')).packages : {};
   const versions = ['@angular/core', '@ngrx/store', '@payments-system/realtime'].map((name) => `${name}@${lock[`node_modules/${name}`]?.version}`);
   record('the same install resolves beside Angular 22', resolved.code === 0 && /^@angular\/core@22\./.test(versions[0] ?? ''), versions.join(', '));
-  writeFileSync(join(ROOT, 'dist', 'consumer-check.json'), `${JSON.stringify({ delta, withLib, without }, null, 2)}\n`);
+  writeFileSync(join(ROOT, 'dist', 'consumer-check.json'), `${JSON.stringify({ delta, withLib, without, withShared: lastShared }, null, 2)}\n`);
 }
 
 const work = mkdtempSync(join(tmpdir(), 'realtime-consumer-'));

@@ -85,3 +85,22 @@ export async function recordConnectionStates(page: Page): Promise<void> {
 export function connectionStates(page: Page): Promise<Array<{ state: string; at: number }>> {
   return page.evaluate(() => (window as unknown as { __connStates: Array<{ state: string; at: number }> }).__connStates);
 }
+
+/**
+ * Waits until the page (recording its states) lost its connection after `since` and has it back; the time that took
+ * from `since`.
+ */
+export async function reconnectedAfter(page: Page, since: number, timeout = 5000): Promise<number> {
+  await page.waitForFunction(
+    (since) => {
+      const states = (window as unknown as { __connStates: Array<{ state: string; at: number }> }).__connStates;
+      const lost = states.findIndex((s) => s.at >= since && s.state !== 'connected');
+      return lost >= 0 && states.slice(lost).some((s) => s.state === 'connected');
+    },
+    since,
+    { timeout },
+  );
+  const states = await connectionStates(page);
+  const lost = states.findIndex((s) => s.at >= since && s.state !== 'connected');
+  return states.slice(lost).find((s) => s.state === 'connected')!.at - since;
+}

@@ -79,7 +79,7 @@ describe('registries', () => {
       );
     }
     await eventually(() => gateway.stats().connections === 0, 'every connection to be released');
-    assert.deepEqual(gateway.stats(), { connections: 0, rooms: 0, expiryTracked: 0, replaying: 0, presenceRooms: 0, presenceWatches: 0 });
+    assert.deepEqual(gateway.stats(), { connections: 0, rooms: 0, expiryTracked: 0, replaying: 0, presenceRooms: 0, presenceWatches: 0, presenceHandOvers: 0 });
     assert.deepEqual([...gateway.hub.connections.countByRole()], []);
   });
 });

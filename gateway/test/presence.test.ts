@@ -5,9 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import type { PresenceRoom, ServerMessage } from '@payments-system/protocol';
+import { CloseCode, type PresenceRoom, type ServerMessage } from '@payments-system/protocol';
+import { HAND_OVER_GRACE_MS } from '../src/realtime/presence.ts';
 import { connect, type TestClient } from './support/client.ts';
-import { ADMIN, ALICE, BOB, callApi, startDemoGateway, type TestGateway } from './support/gateway.ts';
+import { ADMIN, ALICE, BOB, callApi, eventually, startDemoGateway, type TestGateway } from './support/gateway.ts';
 
 /** Everything the client got up to the answer of a ping sent now (presence changes only). */
 async function changesSoFar(client: TestClient): Promise<Array<[string, unknown]>> {
@@ -84,6 +85,25 @@ describe('presence on one gateway', () => {
     assert.deepEqual(await changesSoFar(admin), []);
     await stays.close();
     assert.deepEqual((await admin.next('presence:left')).payload, { room: 'user:carol', userId: 'carol' });
+  });
+
+  it('keeps a user present through a hand-over: a socket closed with 4010 stays 2 s, long enough for the next one', async () => {
+    const admin = await connect(gateway.wsUrl, gateway.token(ADMIN));
+    await watch(admin, 'user:dave');
+    const dave = { userId: 'dave', email: 'dave@demo.test', role: 'CUSTOMER' } as const;
+    const owner = await connect(gateway.wsUrl, gateway.token(dave));
+    assert.deepEqual(await changesSoFar(admin), [['presence:joined', { room: 'user:dave', userId: 'dave', role: 'CUSTOMER' }]]);
+    const handedOverAt = Date.now();
+    owner.ws.close(CloseCode.HandOver, 'handed over to another tab');
+    await owner.closed;
+    await eventually(() => gateway.stats().presenceHandOvers === 1, 'the gateway to release the socket');
+    const next = await connect(gateway.wsUrl, gateway.token(dave));
+    assert.deepEqual(await changesSoFar(admin), [], 'no leave, no join');
+    // The next socket closes normally while the first one's grace lasts: dave leaves when that grace ends.
+    await next.close();
+    assert.deepEqual((await admin.next('presence:left')).payload, { room: 'user:dave', userId: 'dave' });
+    assert.ok(Date.now() - handedOverAt >= HAND_OVER_GRACE_MS, `left ${Date.now() - handedOverAt} ms after the hand-over`);
+    assert.equal(gateway.stats().presenceHandOvers, 0);
   });
 
   it('stops the changes after watch:false', async () => {

@@ -107,6 +107,8 @@ export class Connection {
 /** A watched room of one socket: members lists still being read for it, and the changes held meanwhile. */
 export interface PresenceWatch {
   pendingLists: number;
+  /** A list went out for it: the watch is established, and a later list that fails does not end it. */
+  listed: boolean;
   /** Frames of changes that arrived while a list was being read: sent after it, in order. */
   readonly held: Buffer[];
   /** Bytes of `held`, counted against the socket's bound (WS_MAX_BUFFERED_BYTES). */

@@ -34,6 +34,8 @@ export interface HubStats {
   /** Presence rooms with members on this gateway, and (socket, room) presence watches. */
   readonly presenceRooms: number;
   readonly presenceWatches: number;
+  /** Sockets closed with `HandOver` whose presence lasts until the grace period ends. */
+  readonly presenceHandOvers: number;
 }
 
 /** What the hub is built on besides configuration, logs and metrics. */
@@ -83,7 +85,10 @@ export class RealtimeHub implements ConnectionOwner {
       );
       closeWith(connection, CloseCode.SlowConsumer);
     });
-    this.presence = new RoomPresence(presence, this.outbound, metrics, logger, { maxWatchesPerSocket: config.maxPresenceWatches });
+    this.presence = new RoomPresence(presence, this.outbound, metrics, logger, {
+      maxWatchesPerSocket: config.maxPresenceWatches,
+      maxHandOversPerUser: config.maxSocketsPerUser,
+    });
     this.messageContext = {
       limits: this.limits,
       outbound: this.outbound,
@@ -235,7 +240,8 @@ export class RealtimeHub implements ConnectionOwner {
     connection.released = true;
     this.connections.remove(connection);
     this.presence.released(connection);
-    for (const room of this.replays.roomsOf(connection)) this.presence.left(connection, room);
+    if (code === CloseCode.HandOver) this.presence.handedOver(connection, [...this.replays.roomsOf(connection)]);
+    else for (const room of this.replays.roomsOf(connection)) this.presence.left(connection, room);
     this.rooms.leaveAll(connection);
     this.replays.release(connection);
     this.expiry.untrack(connection);
@@ -270,6 +276,7 @@ export class RealtimeHub implements ConnectionOwner {
       replaying: this.replays.size,
       presenceRooms: this.presence.local.size,
       presenceWatches: this.presence.watchCount,
+      presenceHandOvers: this.presence.handOverCount,
     };
   }
 }

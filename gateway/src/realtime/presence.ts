@@ -11,6 +11,10 @@
  * Order for a watcher: a change that arrives while a members list is being read for it is held and
  * sent after the list, so that a client which takes the list as the whole truth and applies the
  * changes on top never loses one (a change the list already shows is applied twice, harmlessly).
+ *
+ * A socket its client closed with `HandOver` (its tab handed one socket per browser to another tab)
+ * stays in its rooms for {@link HAND_OVER_GRACE_MS}: the next tab's socket enters them meanwhile, so
+ * watchers see neither a leave nor a join.
  */
 import { isPresenceRoom, type PresenceMember, type PresenceRoom, type Room } from '@payments-system/protocol';
 import type { Logger } from '../logger.ts';
@@ -25,11 +29,16 @@ import { reply, type ReplyContext } from './reply.ts';
 
 /** How long a members list may take before the request is answered SERVICE_UNAVAILABLE. */
 export const MEMBERS_TIMEOUT_MS = 2000;
+/** How long a socket closed with `HandOver` stays present: the tabs of a browser hand over within 2 s. */
+export const HAND_OVER_GRACE_MS = 2000;
 
 export interface PresenceOptions {
   /** Rooms one socket may watch at once (WS_MAX_PRESENCE_WATCHES). */
   readonly maxWatchesPerSocket: number;
+  /** Closed sockets of one user that may stay present during a hand-over (WS_MAX_SOCKETS_PER_USER). */
+  readonly maxHandOversPerUser: number;
   readonly membersTimeoutMs?: number;
+  readonly handOverGraceMs?: number;
 }
 
 export class RoomPresence {
@@ -38,6 +47,10 @@ export class RoomPresence {
   private readonly watchers = new Map<PresenceRoom, Set<Connection>>();
   private watches = 0;
   private readonly replies: ReplyContext;
+  /** Sockets closed with `HandOver` still present: each one's leave, run when its grace ends (or at close). */
+  private readonly handOvers = new Map<ReturnType<typeof setTimeout>, () => void>();
+  /** userId → its sockets in `handOvers`. */
+  private readonly handOversOf = new Map<string, number>();
 
   constructor(
     private readonly store: PresenceStore,
@@ -54,12 +67,23 @@ export class RoomPresence {
   }
 
   close(): Promise<void> {
+    for (const [timer, leave] of this.handOvers) {
+      clearTimeout(timer);
+      leave();
+    }
+    this.handOvers.clear();
+    this.handOversOf.clear();
     return this.store.close();
   }
 
   /** Sockets watching rooms, counted once per room. */
   get watchCount(): number {
     return this.watches;
+  }
+
+  /** Closed sockets still present, waiting for the socket their tab handed over to. */
+  get handOverCount(): number {
+    return this.handOvers.size;
   }
 
   /** The socket is now in `room` (accepted into it, or subscribed). */
@@ -76,6 +100,30 @@ export class RoomPresence {
     const { userId, role } = connection.claims;
     const before = this.local.remove(room, userId);
     if (before > 0) this.store.changed(room, userId, role, before, before - 1);
+  }
+
+  /**
+   * The client closed the socket with `HandOver`: it leaves `rooms` after the grace period, so the socket that follows
+   * it (another tab of the same browser) finds the user still present. A user with as many such sockets as it may
+   * have open (a client that hands over again and again) leaves at once.
+   */
+  handedOver(connection: Connection, rooms: readonly Room[]): void {
+    const leaveAll = () => {
+      for (const room of rooms) this.left(connection, room);
+    };
+    const { userId } = connection.claims;
+    const pending = this.handOversOf.get(userId) ?? 0;
+    if (pending >= this.options.maxHandOversPerUser) return leaveAll();
+    this.handOversOf.set(userId, pending + 1);
+    const timer = setTimeout(() => {
+      this.handOvers.delete(timer);
+      const left = (this.handOversOf.get(userId) ?? 1) - 1;
+      if (left > 0) this.handOversOf.set(userId, left);
+      else this.handOversOf.delete(userId);
+      leaveAll();
+    }, this.options.handOverGraceMs ?? HAND_OVER_GRACE_MS);
+    timer.unref?.();
+    this.handOvers.set(timer, leaveAll);
   }
 
   /** A closed socket stops watching. */
@@ -117,7 +165,9 @@ export class RoomPresence {
     const send = (members: readonly PresenceMember[]) => {
       connections.forEach((connection, i) => {
         if (!connection.released) reply(this.replies, connection, 'presence', { room, members: [...members] }, correlationId);
-        this.listed(connection, room, states[i]);
+        const state = states[i];
+        if (state !== undefined) state.listed = true;
+        this.listed(connection, room, state);
       });
     };
     const fail = (error: unknown) => {
@@ -130,9 +180,11 @@ export class RoomPresence {
       }
       connections.forEach((connection, i) => {
         const state = states[i];
-        // A watch whose first list failed is not a watch: the client asks again.
-        if (state !== undefined && connection.watching?.get(room) === state && state.pendingLists === 1) this.unwatch(connection, room);
-        else this.listed(connection, room, state);
+        // A watch whose first list failed is not a watch: the client asks again. One already listed stays (a socket
+        // shared by a browser's tabs asks again for a room one tab watches when another tab starts watching it).
+        if (state !== undefined && !state.listed && connection.watching?.get(room) === state && state.pendingLists === 1) {
+          this.unwatch(connection, room);
+        } else this.listed(connection, room, state);
         if (!connection.released) {
           reply(this.replies, connection, 'error', { code: 'SERVICE_UNAVAILABLE', room, message: 'cannot list the members now; retry' }, correlationId);
         }
@@ -169,7 +221,7 @@ export class RoomPresence {
     const existing = watching.get(room);
     if (existing) return existing;
     if (watching.size >= this.options.maxWatchesPerSocket) return undefined;
-    const state: PresenceWatch = { pendingLists: 0, held: [], heldBytes: 0 };
+    const state: PresenceWatch = { pendingLists: 0, listed: false, held: [], heldBytes: 0 };
     watching.set(room, state);
     let sockets = this.watchers.get(room);
     if (!sockets) this.watchers.set(room, (sockets = new Set()));

@@ -158,6 +158,67 @@ describe('presence: members and changes (one gateway)', () => {
   });
 });
 
+describe('presence: a socket its tab hands over to another tab of the browser', () => {
+  const HAND_OVER = 4010;
+
+  it('keeps the user present for 2 s: the next socket enters meanwhile, and watchers see no change', () => {
+    const { customer, admin, watch, send, close, hub } = setup();
+    const watcher = admin();
+    watch(watcher, 'user:alice');
+    watch(watcher, 'payment:of_alice');
+    const owner = customer('alice');
+    send(owner, { type: 'subscribe', payload: { room: 'payment:of_alice' } });
+    close(owner, HAND_OVER);
+    assert.equal(hub.stats().presenceHandOvers, 1);
+    mock.timers.tick(1999);
+    const next = customer('alice');
+    send(next, { type: 'subscribe', payload: { room: 'payment:of_alice' } });
+    mock.timers.tick(1);
+    assert.equal(hub.stats().presenceHandOvers, 0);
+    const changes = () => presenceMessages(watcher).filter(([type]) => type !== 'presence');
+    assert.deepEqual(changes(), [
+      ['presence:joined', { room: 'user:alice', userId: 'alice', role: 'CUSTOMER' }],
+      ['presence:joined', { room: 'payment:of_alice', userId: 'alice', role: 'CUSTOMER' }],
+    ]);
+    close(next); // an ordinary close: at once
+    assert.deepEqual(changes().slice(2), [
+      ['presence:left', { room: 'user:alice', userId: 'alice' }],
+      ['presence:left', { room: 'payment:of_alice', userId: 'alice' }],
+    ]);
+  });
+
+  it('lets the user leave when the grace ends and no socket followed; any other code leaves at once', () => {
+    const { customer, admin, watch, close, hub } = setup();
+    const watcher = admin();
+    watch(watcher, 'user:alice');
+    watch(watcher, 'user:bob');
+    close(customer('alice'), HAND_OVER);
+    close(customer('bob'), 1001);
+    assert.deepEqual(presenceMessages(watcher).at(-1), ['presence:left', { room: 'user:bob', userId: 'bob' }]);
+    mock.timers.tick(1999);
+    assert.equal(presenceMessages(watcher).filter(([type]) => type === 'presence:left').length, 1);
+    mock.timers.tick(1);
+    assert.deepEqual(presenceMessages(watcher).at(-1), ['presence:left', { room: 'user:alice', userId: 'alice' }]);
+    assert.deepEqual([hub.stats().presenceRooms, hub.stats().presenceHandOvers], [1, 0], "only the admin's own room");
+  });
+
+  it('keeps at most WS_MAX_SOCKETS_PER_USER closed sockets of a user present; one more leaves at once', () => {
+    const { customer, close, hub } = setup({ config: { maxSocketsPerUser: 2 } });
+    for (let i = 0; i < 3; i++) close(customer('alice'), HAND_OVER);
+    assert.equal(hub.stats().presenceHandOvers, 2);
+    assert.equal(hub.presence.local.size, 1, 'alice is still present');
+    mock.timers.tick(2000);
+    assert.deepEqual([hub.stats().presenceHandOvers, hub.presence.local.size], [0, 0]);
+  });
+
+  it('ends every grace when presence closes (the gateway stops)', async () => {
+    const { customer, close, hub } = setup();
+    close(customer('alice'), HAND_OVER);
+    await hub.presence.close();
+    assert.deepEqual([hub.stats().presenceHandOvers, hub.presence.local.size], [0, 0]);
+  });
+});
+
 /** A store whose member lists answer when the test says, and that pushes changes by hand. */
 class ManualStore implements PresenceStore {
   listener!: PresenceListener;
@@ -223,6 +284,21 @@ describe('presence: a store that answers later (Redis)', () => {
     assert.deepEqual(answer.payload, { code: 'SERVICE_UNAVAILABLE', room: 'user:alice', message: 'cannot list the members now; retry' });
     assert.equal(answer.correlationId, 'watch-user:alice');
     assert.equal(hub.stats().presenceWatches, 0);
+  });
+
+  it('keeps a watch already listed when a later list of it fails (a shared socket asks again for another tab)', async () => {
+    const { store, admin, watch, hub } = await manual();
+    const watcher = admin();
+    watch(watcher, 'user:alice');
+    store.lists[0]!.answer([]);
+    await flush();
+    watch(watcher, 'user:alice');
+    store.lists[1]!.fail(new Error('redis down'));
+    await flush();
+    assert.equal((watcher.messages().at(-1)!.payload as { code: string }).code, 'SERVICE_UNAVAILABLE');
+    assert.equal(hub.stats().presenceWatches, 1);
+    store.joined('user:alice', 'alice');
+    assert.equal(watcher.messages().at(-1)!.type, 'presence:joined', 'still watched');
   });
 
   it('answers SERVICE_UNAVAILABLE when the list takes longer than 2 s', async () => {

@@ -1,6 +1,6 @@
 /**
- * WebSocket close codes the gateway uses, and what a client should do after each.
- * 1000–1011 are RFC 6455 codes; 4000–4999 are reserved for applications.
+ * WebSocket close codes the gateway uses (and the one a client sends besides 1000), and what a client should do after
+ * each. 1000–1011 are RFC 6455 codes; 4000–4999 are reserved for applications.
  */
 export const CloseCode = {
   /** The client asked to close, or the server closed a finished session. */
@@ -19,6 +19,11 @@ export const CloseCode = {
   SessionRevoked: 4003,
   /** The client read too slowly and its unsent backlog passed the gateway's bound. */
   SlowConsumer: 4008,
+  /**
+   * Sent by a client, never by the gateway: the tab that owned the socket hands the connection over to another tab
+   * of its browser, whose socket follows at once. The gateway keeps the user's presence for a grace period.
+   */
+  HandOver: 4010,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
@@ -39,6 +44,7 @@ export const CLOSE_CODE_INFO: { readonly [C in CloseCode]: CloseCodeInfo } = {
   [CloseCode.TokenExpired]: { reason: 'token expired', advice: 'refresh-token' },
   [CloseCode.SessionRevoked]: { reason: 'session revoked', advice: 'stop' },
   [CloseCode.SlowConsumer]: { reason: 'slow consumer', advice: 'reconnect' },
+  [CloseCode.HandOver]: { reason: 'handed over to another tab', advice: 'reconnect' },
 };
 
 /** Advice for any close code, including ones this version does not know (1006 and the like). */

@@ -4,6 +4,7 @@
 export {
   provideRealtime,
   withQueryParamToken,
+  withSharedConnection,
   withWebSocketConstructor,
   RealtimeFeatureKind,
   type RealtimeFeature,
@@ -43,3 +44,5 @@ export { backoffDelay } from './lib/connection/backoff';
 export { ɵREALTIME_WEB_SOCKET_CTOR, ɵREALTIME_ONLINE, ɵREALTIME_RANDOM, ɵREALTIME_HANDSHAKE_CHECK } from './lib/config';
 /** @internal Used by `@payments-system/realtime/testing`. */
 export type { HandshakeCheck as ɵHandshakeCheck } from './lib/connection/handshake-check';
+/** @internal Used by `@payments-system/realtime/testing`. */
+export { ɵNO_SHARED_TABS, ɵSHARED_TABS_ENVIRONMENT } from './lib/shared/shared-connection.provider';

@@ -19,6 +19,7 @@ export function healthRoutes(source: HealthSource): Router {
         status: 'ok',
         connections: stats.connections,
         rooms: stats.rooms,
+        presenceHandOvers: stats.presenceHandOvers,
         draining: source.isDraining(),
         uptimeSeconds: Math.floor((Date.now() - startedAt) / 1000),
       };

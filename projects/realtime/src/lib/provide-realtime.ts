@@ -16,11 +16,13 @@ import {
 import { ɵREALTIME_TRANSPORT } from './connection/transport';
 import { webSocketTransportFactory } from './connection/web-socket-transport.provider';
 import { RealtimeService } from './realtime.service';
+import { sharedTransportFactory } from './shared/shared-connection.provider';
 
 /** Kinds of {@link RealtimeFeature}. */
 export enum RealtimeFeatureKind {
   QueryParamToken,
   WebSocketConstructor,
+  SharedConnection,
 }
 
 /** An optional feature of {@link provideRealtime}, made by a `withX()` function. */
@@ -45,6 +47,20 @@ export function withWebSocketConstructor(
   return {
     ɵkind: RealtimeFeatureKind.WebSocketConstructor,
     ɵproviders: [{ provide: ɵREALTIME_WEB_SOCKET_CTOR, useValue: ctor }],
+  };
+}
+
+/**
+ * One socket per browser: the tabs of one login session share the socket of one of them (elected with Web Locks,
+ * talking over `BroadcastChannel`), instead of opening one each. The API does not change: every tab injects
+ * `RealtimeService`, joins rooms (refcounted across tabs), sends and gets its own replies. When the owning tab closes,
+ * crashes or freezes, another takes over and resumes where the events stopped. Where the browser lacks
+ * `BroadcastChannel`, and on the server, each tab keeps its own socket. See the README's "One socket per browser".
+ */
+export function withSharedConnection(): RealtimeFeature<RealtimeFeatureKind.SharedConnection> {
+  return {
+    ɵkind: RealtimeFeatureKind.SharedConnection,
+    ɵproviders: [{ provide: ɵREALTIME_TRANSPORT, useFactory: sharedTransportFactory }],
   };
 }
 

@@ -1,9 +1,11 @@
 import { Injectable, makeEnvironmentProviders, type EnvironmentProviders } from '@angular/core';
 import {
+  ɵNO_SHARED_TABS,
   ɵREALTIME_HANDSHAKE_CHECK,
   ɵREALTIME_ONLINE,
   ɵREALTIME_RANDOM,
   ɵREALTIME_WEB_SOCKET_CTOR,
+  ɵSHARED_TABS_ENVIRONMENT,
   type ɵHandshakeCheck,
   type WebSocketConstructor,
 } from '@payments-system/realtime';
@@ -71,11 +73,13 @@ export class RealtimeTestingController {
 /**
  * Replaces the WebSocket of `provideRealtime()` with {@link FakeWebSocket}s driven by
  * {@link RealtimeTestingController}; also makes jitter and the `online` event controllable.
- * Add it after `provideRealtime(...)`.
+ * With `withSharedConnection()`, each service under test still gets a fake socket of its own, at once: no other tab
+ * of the browser running the tests takes part. Add it after `provideRealtime(...)`.
  */
 export function provideRealtimeTesting(): EnvironmentProviders {
   return makeEnvironmentProviders([
     RealtimeTestingController,
+    { provide: ɵSHARED_TABS_ENVIRONMENT, useValue: ɵNO_SHARED_TABS },
     { provide: ɵREALTIME_WEB_SOCKET_CTOR, useFactory: (c: RealtimeTestingController) => c.ɵctor, deps: [RealtimeTestingController] },
     {
       provide: ɵREALTIME_RANDOM,

@@ -3,7 +3,7 @@ import { inject, provideBrowserGlobalErrorListeners, provideEnvironmentInitializ
 import { provideRouter, withComponentInputBinding } from '@angular/router';
 import { provideEffects } from '@ngrx/effects';
 import { provideState, provideStore } from '@ngrx/store';
-import { provideRealtime } from '@payments-system/realtime';
+import { provideRealtime, withSharedConnection } from '@payments-system/realtime';
 import { provideRealtimeStore } from '@payments-system/realtime/store';
 import { routes } from './app.routes';
 import { authInterceptor } from './core/auth.interceptor';
@@ -21,13 +21,17 @@ export const appConfig: ApplicationConfig = {
     provideStore(),
     provideState(paymentsFeature),
     provideState(noticesFeature),
-    provideRealtime({
-      url: '/ws',
-      // Changes only when who is signed in changes; a token the gateway refuses (4001, or a refused handshake)
-      // is replaced through refreshToken.
-      token: () => inject(AuthService).socketToken,
-      refreshToken: (stale) => inject(AuthService).refreshSocketToken(stale),
-    }),
+    provideRealtime(
+      {
+        url: '/ws',
+        // Changes only when who is signed in changes; a token the gateway refuses (4001, or a refused handshake)
+        // is replaced through refreshToken.
+        token: () => inject(AuthService).socketToken,
+        refreshToken: (stale) => inject(AuthService).refreshSocketToken(stale),
+      },
+      // The tabs of one login share one socket, owned by one of them (see the library README).
+      withSharedConnection(),
+    ),
     provideRealtimeStore(),
     provideEffects(appEffects),
     provideEnvironmentInitializer(() => void inject(SessionCoordinator)),

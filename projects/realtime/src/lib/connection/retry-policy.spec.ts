@@ -44,6 +44,7 @@ describe('retry policy (pure)', () => {
       [4001, 'refresh-token', ''],
       [4003, 'stop', 'auth'],
       [4008, 'wait', 'closed-by-server'],
+      [4010, 'wait', 'closed-by-server'], // a client's code: a gateway never sends it
       [4999, 'wait', 'closed-by-server'],
     ];
     for (const [code, act, kind] of expected) {

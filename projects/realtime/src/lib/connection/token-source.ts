@@ -82,6 +82,19 @@ export class TokenSource {
       });
   }
 
+  /** The app's current token: `undefined` before its first value, `null` or `''` while logged out. */
+  get appToken(): string | null | undefined {
+    return this.appToken$.value;
+  }
+
+  /**
+   * Uses `token`, a token of this login session that another tab refreshed, for the next attempts, until the app's
+   * token changes (as a token `refresh()` returned is used).
+   */
+  adopt(token: string): void {
+    if (token) this.refreshed = token;
+  }
+
   get canRefresh(): boolean {
     return this.refresher !== null;
   }

@@ -41,8 +41,11 @@ export interface RealtimeTransport {
   disconnect(): void;
   /** Writes to the open socket; `false` when there is none. */
   write(message: ClientMessage): boolean;
-  /** Disconnects and releases everything; the transport is not used again. */
-  destroy(): void;
+  /**
+   * Disconnects and releases everything; the transport is not used again. `handOver`: a socket of another tab of the
+   * browser takes over at once (the socket closes with 4010, and the gateway keeps the user present meanwhile).
+   */
+  destroy(handOver?: boolean): void;
 }
 
 /** What a transport needs from the facade. */

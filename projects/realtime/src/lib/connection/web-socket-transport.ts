@@ -47,7 +47,7 @@ export interface WebSocketTransportDeps {
 /** How the loop ends: start again in a state, or stop in `disconnected`. */
 type Ending =
   | { readonly then: 'restart'; readonly state: 'connecting' | 'reconnecting' }
-  | { readonly then: 'stop'; readonly retryWhenOnline: boolean; readonly error?: RealtimeError };
+  | { readonly then: 'stop'; readonly retryWhenOnline: boolean; readonly error?: RealtimeError; readonly handOver?: boolean };
 
 /** Carries a stop decision through the loop's error channel to {@link WebSocketTransport.end}. */
 class StopConnecting extends Error {
@@ -119,8 +119,9 @@ export class WebSocketTransport implements RealtimeTransport {
     return true;
   }
 
-  destroy(): void {
-    this.disconnect();
+  destroy(handOver = false): void {
+    this.wanted = false;
+    this.end({ then: 'stop', retryWhenOnline: false, handOver });
     this.socketMessages.complete();
     this.subscriptions.unsubscribe();
     this.machine.complete();
@@ -132,7 +133,7 @@ export class WebSocketTransport implements RealtimeTransport {
     const socket = this.socket;
     this.socket = null;
     this.stopInBand();
-    socket?.close(CloseCode.Normal, 'client disconnect');
+    socket?.close(ending.then === 'stop' && ending.handOver ? CloseCode.HandOver : CloseCode.Normal, 'client disconnect');
     this.loop?.unsubscribe();
     this.loop = null;
     switch (ending.then) {
