@@ -86,7 +86,7 @@ export class GatewayMetrics {
   });
   readonly resumes = new Counter({
     name: 'gateway_resumes_total',
-    help: 'Resume requests after a reconnect, by outcome (resumed, too-old, too-many, unavailable; refused: in-progress, rate-limited).',
+    help: 'Resume requests after a reconnect, by outcome (resumed, too-old, too-many, unavailable; refused: in-progress, rate-limited), and position requests (position).',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });

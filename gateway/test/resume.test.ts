@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compareEventIds, type ServerMessage } from '@payments-system/protocol';
+import { InMemoryBus } from '../src/bus/in-memory-bus.ts';
 import { connect, refusedHandshake, type TestClient } from './support/client.ts';
 import { ALICE, startTestGateway, type TestGateway } from './support/gateway.ts';
 
@@ -92,6 +93,68 @@ describe('resume', () => {
     const event = await client.next('system:broadcast', 8000);
     assert.equal(event.id, missed);
     assert.equal((await client.next('resumed')).payload.replayed, 1);
+  });
+
+  it('gives a client that saw no event its position (resume without since), from which it resumes after a reconnect', async () => {
+    const gateway = await startTestGateway();
+    await gateway.publish({ ...notice('elsewhere'), room: 'user:bob' }); // the bus has a position; alice's room is quiet
+    const first = await connect(gateway.wsUrl, gateway.token(ALICE));
+    const position = await first.request({ type: 'resume', payload: {} });
+    assert.equal(position.type, 'resumed');
+    const { since, replayed } = (position as ServerMessage<'resumed'>).payload;
+    assert.equal(replayed, 0);
+    await first.close();
+    const missed = [await gateway.publish(notice('m1')), await gateway.publish(notice('m2'))];
+
+    const again = await connect(`${gateway.wsUrl}?since=${since}`, gateway.token(ALICE));
+    again.send({ type: 'resume', payload: { since } });
+    const messages = await collect(again, (seen) => seen.some((m) => m.type === 'resumed'));
+    assert.deepEqual(messages.map((m) => m.id ?? m.type), [...missed, 'resumed']);
+  });
+
+  it('a position splits live delivery: events before its reply are at or below it, events after it above', async () => {
+    const gateway = await startTestGateway();
+    const client = await connect(gateway.wsUrl, gateway.token(ALICE));
+    const published: string[] = [];
+    const publishing = (async () => {
+      for (let i = 0; i < 30; i++) {
+        published.push(await gateway.publish(notice(`live${i}`)));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })();
+    await client.next('system:broadcast'); // traffic is flowing
+    client.send({ type: 'resume', payload: {}, correlationId: 'where' });
+    const messages = await collect(client, (seen) => seen.some((m) => m.type === 'resumed'));
+    await publishing;
+    const since = (messages.at(-1) as ServerMessage<'resumed'>).payload.since;
+    for (const before of messages.filter((m) => m.id !== undefined)) assert.ok(compareEventIds(before.id as string, since) <= 0, `${before.id} before ${since}`);
+    const after = await collect(client, (seen) => seen.at(-1)?.id === published.at(-1));
+    for (const event of after) assert.ok(compareEventIds(event.id as string, since) > 0, `${event.id} after ${since}`);
+    assert.ok(after.length > 0, 'events after the position');
+  });
+
+  it('the position of a quiet client stays valid however old: resuming from it replays nothing, not too-old', async () => {
+    let clock = Date.now();
+    const gateway = await startTestGateway({ bus: new InMemoryBus({ count: 100, roomCount: 100, ageMs: 60_000 }, () => clock) });
+    await gateway.publish({ ...notice('long ago'), room: 'user:bob' });
+    const first = await connect(gateway.wsUrl, gateway.token(ALICE));
+    const { since } = ((await first.request({ type: 'resume', payload: {} })) as ServerMessage<'resumed'>).payload;
+    await first.close();
+    clock += 120_000; // the position is now older than the retention age
+    const again = await connect(`${gateway.wsUrl}?since=${since}`, gateway.token(ALICE));
+    again.send({ type: 'resume', payload: { since }, correlationId: 'r' });
+    assert.deepEqual((await again.next('resumed')).payload, { since, replayed: 0 });
+  });
+
+  it('answers a position request while a resume is pending with BAD_REQUEST', async () => {
+    const gateway = await startTestGateway();
+    const since = await lastSeen(gateway);
+    const client = await connect(`${gateway.wsUrl}?since=${since}`, gateway.token(ALICE));
+    const refused = await client.request({ type: 'resume', payload: {} });
+    assert.equal(refused.type, 'error');
+    assert.equal((refused as ServerMessage<'error'>).payload.code, 'BAD_REQUEST');
+    client.send({ type: 'resume', payload: { since } });
+    assert.deepEqual((await client.next('resumed')).payload, { since, replayed: 0 });
   });
 
   it('refuses a malformed ?since= at the handshake with 400', async () => {

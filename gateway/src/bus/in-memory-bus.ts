@@ -116,7 +116,10 @@ export class InMemoryBus implements Bus {
    * not after the newest, and, while the log still holds that stretch, one of its ids.
    */
   private issued(since: string): boolean {
-    if (this.origin === undefined || msOf(since) < this.now() - this.retention.ageMs) return false;
+    if (this.origin === undefined) return false;
+    // Nothing was published after it (a quiet client's position, however old): nothing to replay.
+    if (since === this.position()) return true;
+    if (msOf(since) < this.now() - this.retention.ageMs) return false;
     if (compareEventIds(since, this.origin) < 0 || compareEventIds(since, this.position()) > 0) return false;
     const oldest = this.log[this.head];
     return oldest === undefined || compareEventIds(since, oldest.id) < 0 || this.indexOf(since) >= 0;

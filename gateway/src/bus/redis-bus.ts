@@ -244,6 +244,8 @@ export class RedisBus implements Bus {
       return { ok: false, reason: 'unavailable' };
     }
     const [nowMs, origin, lastId, firstId, sinceKept, histories] = reply;
+    // Nothing was published after it (a quiet client's position, however old): nothing to replay.
+    if (origin !== null && since === lastId) return { ok: true, events: [] };
     // The age is read from the id against Redis's own clock, which also issued the id.
     if (msOf(since) < nowMs - this.options.retention.ageMs) return { ok: false, reason: 'too-old' };
     // Issued by this stream: not before its first id ever, not after its newest, and one of its

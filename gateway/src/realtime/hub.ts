@@ -107,6 +107,7 @@ export class RealtimeHub implements ConnectionOwner {
         this.presence.left(connection, room);
       },
       canResume: (connection) => this.replays.canResume(connection),
+      position: (connection) => this.replays.positionOf(connection),
       resume: (connection, since, correlationId) => void this.resume(connection, since, correlationId),
       authenticate: (token) => verifier.authenticate(token),
       renew: (connection, claims) => this.renew(connection, claims),

@@ -37,6 +37,11 @@ export interface MessageContext {
   join(connection: Connection, room: Room): void;
   leave(connection: Connection, room: Room): void;
   canResume(connection: Connection): boolean;
+  /**
+   * How far live delivery to the socket has got (an event id): every later event of its rooms reaches it live or by a
+   * replay from here. Undefined while a resume is pending (`?since=`) or being replayed for it.
+   */
+  position(connection: Connection): string | undefined;
   resume(connection: Connection, since: string, correlationId: string | undefined): void;
   /** Checks a token as a handshake's is checked (signature, lifetime, skew, revocation); throws or rejects with an AuthFailure. */
   authenticate(token: string): Claims | Promise<Claims>;

@@ -45,6 +45,7 @@ function harness(limits = UNIT_LIMITS): { context: MessageContext; recorded: Rec
     join: (connection, room) => void recorded.joined.push([connection, room]),
     leave: (connection, room) => void recorded.left.push([connection, room]),
     canResume: () => !recorded.resuming,
+    position: () => (recorded.resuming ? undefined : '1765447200000-7'),
     resume: (connection, since, correlationId) => {
       recorded.resumed.push([connection, since, correlationId]);
       recorded.resuming = true;
@@ -155,6 +156,23 @@ describe('message handler: every client message type', () => {
     assert.equal(answer.type, 'error');
     assert.deepEqual(answer.payload, { code: 'BAD_REQUEST', message: 'a resume is already in progress' });
     assert.equal(answer.correlationId, 'again');
+  });
+
+  it('answers a resume without since with the position, without a replay or a resume token; BAD_REQUEST during one', () => {
+    const { context, recorded } = harness();
+    const connection = fakeConnection();
+    for (let i = 0; i < UNIT_LIMITS.resumes.burst + 2; i++) {
+      send(context, connection, { type: 'resume', payload: {}, correlationId: `p${i}` });
+      const answer = lastReply(connection);
+      assert.deepEqual([answer.type, answer.payload, answer.correlationId], ['resumed', { since: '1765447200000-7', replayed: 0 }, `p${i}`]);
+    }
+    assert.equal(recorded.resumed.length, 0, 'no replay started');
+    send(context, connection, { type: 'resume', payload: { since: '1-0' } });
+    assert.equal(recorded.resumed.length, 1, 'the resume budget is untouched');
+    send(context, connection, { type: 'resume', payload: {}, correlationId: 'during' });
+    const refused = lastReply(connection);
+    assert.deepEqual([refused.type, refused.correlationId], ['error', 'during']);
+    assert.equal((refused.payload as { code: string }).code, 'BAD_REQUEST');
   });
 
   it('allows WS_RESUME_BURST resumes at once, then RATE_LIMITED with the wait, then one more per refill', () => {

@@ -179,6 +179,14 @@ export class Replays {
     }
   }
 
+  /**
+   * The socket's position while it is live (not held, not being replayed): events are delivered in
+   * the bus's order, synchronously, so every event up to the live position has been written to it.
+   */
+  positionOf(connection: Connection): string | undefined {
+    return this.active.has(connection) ? undefined : this.livePosition();
+  }
+
   private livePosition(): string {
     const bus = this.bus.position();
     return compareEventIds(bus, this.position) > 0 ? bus : this.position;

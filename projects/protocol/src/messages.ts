@@ -109,6 +109,7 @@ export const errorPayloadSchema = z.object({
 export type ErrorPayload = z.infer<typeof errorPayloadSchema>;
 
 export const resumedPayloadSchema = z.object({
+  /** The `since` of the resume; for a resume without one, the socket's position: every later event is delivered. */
   since: eventId,
   /** Events replayed before this message. */
   replayed: z.number().check(z.int(), z.nonnegative()),
@@ -242,8 +243,12 @@ export const serverMessageSchema = z.discriminatedUnion('type', nonEmpty(SERVER_
 
 // ---------------------------------------------------------------- client → server
 
-/** After a reconnect: replay what the socket's rooms missed after event `since`, then go live. */
-export const resumePayloadSchema = z.object({ since: eventId });
+/**
+ * After a reconnect: replay what the socket's rooms missed after event `since`, then go live. Without `since` (a
+ * client that has seen no event yet): nothing is replayed, and the `resumed` reply's `since` is the socket's position,
+ * to resume from after the next reconnect.
+ */
+export const resumePayloadSchema = z.object({ since: z.optional(eventId) });
 export type ResumePayload = z.infer<typeof resumePayloadSchema>;
 
 /** Longest token an `auth` may carry (a JWT of this protocol is a few hundred characters). */

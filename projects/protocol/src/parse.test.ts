@@ -17,6 +17,13 @@ describe('parseClientMessage', () => {
     assert.equal(parseClientMessage('{"type":"ping"}').ok, true);
   });
 
+  it('accepts a resume without since: a client that saw no event asks for its position', () => {
+    assert.deepEqual(parseClientMessage('{"type":"resume","payload":{},"correlationId":"p"}'), {
+      ok: true,
+      value: { type: 'resume', payload: {}, correlationId: 'p' },
+    });
+  });
+
   const rejected: Array<[string, string, RegExp]> = [
     ['invalid JSON', '{"type":', /invalid JSON/],
     ['a non-object', '[1,2]', /JSON object/],

@@ -44,7 +44,8 @@ describe('in-band token refresh against the real gateway', () => {
     const renewals: string[] = [];
     service.on('authenticated').subscribe((m) => renewals.push(m.payload.expiresAt));
     const replays: string[] = [];
-    service.messages$.subscribe((m) => (m.type === 'resumed' || m.type === 'recovery:failed') && replays.push(m.type));
+    // A replay answers `resumed` with `replayed` (the first connection's position request answers it with 0).
+    service.messages$.subscribe((m) => ((m.type === 'resumed' && m.payload.replayed > 0) || m.type === 'recovery:failed') && replays.push(m.type));
     const received: string[] = [];
     service.on('payment:updated').subscribe((m) => received.push(m.id ?? '?'));
 

@@ -411,7 +411,7 @@ describe('RealtimeService (unit, virtual time)', () => {
       service.connect();
       ctl.latest.open();
       await expectAsync(service.subscribe('admin:all' as never)).toBeRejectedWith(jasmine.objectContaining({ code: 'BAD_REQUEST' }));
-      expect(ctl.latest.sent.length).toBe(0);
+      expect(ctl.latest.messages.map((m) => m.type)).toEqual(['resume']); // only the position request of the connection
     });
 
     it('re-subscribes every room after each reconnect, without the app doing anything', async () => {
@@ -550,6 +550,7 @@ describe('RealtimeService (unit, virtual time)', () => {
       ctl.latest.open();
       expect(ctl.latest.messages.map((m) => m.correlationId ?? m.type)).toEqual([
         jasmine.stringMatching(/^sub-/),
+        jasmine.stringMatching(/^resume-/), // its position, after the rooms
         'q1',
         'q2',
       ]);
@@ -564,7 +565,7 @@ describe('RealtimeService (unit, virtual time)', () => {
       expect(service.send({ type: 'ping', correlationId: '3' })).toBeFalse();
       service.connect();
       ctl.latest.open();
-      expect(ctl.latest.messages.map((m) => m.correlationId)).toEqual(['1', '2']);
+      expect(ctl.latest.sentOfType('ping').map((m) => m.correlationId)).toEqual(['1', '2']);
     });
 
     it('disconnect() clears the queue', () => {
@@ -573,7 +574,7 @@ describe('RealtimeService (unit, virtual time)', () => {
       service.disconnect();
       service.connect();
       ctl.latest.open();
-      expect(ctl.latest.sent.length).toBe(0);
+      expect(ctl.latest.sentOfType('ping')).toEqual([]);
     });
   });
 
@@ -600,11 +601,11 @@ describe('RealtimeService (unit, virtual time)', () => {
   });
 
   describe('recovery after a reconnect', () => {
-    it('sends no resume on the first connection, then resume {since: last event id} after the rooms on each reconnect', async () => {
+    it('asks for its position on the first connection, then resume {since: last event id} after the rooms on each reconnect', async () => {
       const { service, ctl } = setup();
       service.connect();
       ctl.latest.open();
-      expect(ctl.latest.sentOfType('resume')).toEqual([]);
+      expect(ctl.latest.sentOfType('resume').map((m) => m.payload)).toEqual([{}]);
       const ack = service.subscribe('payment:p1');
       ackRooms(ctl.latest);
       await ack;
@@ -619,6 +620,24 @@ describe('RealtimeService (unit, virtual time)', () => {
       expect(sent).toEqual(['subscribe', 'resume']);
       expect(ctl.latest.sentOfType('resume')[0].payload).toEqual({ since: '1765447200001-0' });
       expect(ctl.latest.url).toBe(`${URL}?since=1765447200001-0`, 'the handshake announces the resume');
+    });
+
+    it('resumes from the position the gateway gave when its rooms stayed quiet, and never moves back', () => {
+      const { service, ctl } = setup();
+      service.connect();
+      ctl.latest.open();
+      const ask = ctl.latest.sentOfType('resume')[0]!;
+      ctl.latest.receive({ type: 'resumed', payload: { since: '1765447200000-7', replayed: 0 }, timestamp: new Date().toISOString(), correlationId: ask.correlationId });
+      expect(service.lastEventId()).toBe('1765447200000-7');
+
+      ctl.latest.serverClose(1001);
+      clock.tick(1000);
+      expect(ctl.latest.url).toBe(`${URL}?since=1765447200000-7`);
+      ctl.latest.open();
+      expect(ctl.latest.sentOfType('resume').map((m) => m.payload)).toEqual([{ since: '1765447200000-7' }]);
+      ctl.latest.receive(paymentUpdated('p1', 'completed', '1765447200000-9'));
+      ctl.latest.receive({ type: 'resumed', payload: { since: '1765447200000-7', replayed: 1 }, timestamp: new Date().toISOString() });
+      expect(service.lastEventId()).toBe('1765447200000-9');
     });
 
     it('drops room events at or below the last seen id (replay overlapping live), delivering each event once', () => {

@@ -81,8 +81,9 @@ export class RealtimeService {
   /** Every valid server message. Malformed frames never reach it (they become `protocol` errors). */
   readonly messages$: Observable<ServerMessage> = this.messagesSubject.asObservable();
   /**
-   * Id of the newest room event received. After a reconnect the service sends `resume` with it,
-   * and the gateway replays what the socket's rooms missed; events at or below it are dropped as duplicates.
+   * Id of the newest room event received, or the position the gateway gave before the first one (`resumed`). After a
+   * reconnect the service sends `resume` with it, and the gateway replays what the socket's rooms missed; events at
+   * or below it are dropped as duplicates.
    */
   readonly lastEventId: Signal<string | null> = this._lastEventId.asReadonly();
   /**
@@ -234,7 +235,7 @@ export class RealtimeService {
         this.rooms.rejoinAll();
         this.presenceWatches.rewatchAll();
         // After the rooms, so the gateway replays for all of them; answered by `resumed` or `recovery:failed`.
-        this.writeIfAny(this.cursor.resumeMessage(this.nextId('resume')));
+        this.transport.write(this.cursor.resumeMessage(this.nextId('resume')));
         for (const message of this.queue.drain()) this.transport.write(message);
         return;
       case 'message':
@@ -286,8 +287,13 @@ export class RealtimeService {
         this.presenceWatches.change(message);
         this.messagesSubject.next(message);
         return;
-      case 'pong': // the heartbeat counts any frame; nothing else to do
       case 'resumed':
+        // A position (the reply to a resume without one) or the end of a replay: either way the cursor's floor.
+        this.cursor.advance(message.payload.since);
+        this._lastEventId.set(this.cursor.lastEventId);
+        this.messagesSubject.next(message);
+        return;
+      case 'pong': // the heartbeat counts any frame; nothing else to do
       case 'recovery:failed':
       case 'authenticated': // the transport's in-band refresh reads it
         this.messagesSubject.next(message);
@@ -295,10 +301,6 @@ export class RealtimeService {
       default:
         assertNever(message, 'server message type');
     }
-  }
-
-  private writeIfAny(message: ClientMessage | null): void {
-    if (message) this.transport.write(message);
   }
 
   private refuse(room: Room): RealtimeRequestError | null {

@@ -8,8 +8,9 @@
  * - Presence watches are refcounted the same way ({@link PresenceMultiplexer}); a room's `presence:joined`/`left` go
  *   to the members that watch it.
  * - Replies go back to the member whose request carried their correlation id.
- * - Each socket resumes once, from the newest event id any member saw, after joining every wanted room; members'
- *   own `resume`s are absorbed, except those of a member that was away (it asks for a replay of its own).
+ * - Each socket resumes once, from the newest event id any member saw (or asks for a position when none saw one),
+ *   after joining every wanted room; members' own `resume`s are absorbed, except those of a member that was away (it
+ *   asks for a replay of its own) and position requests of a member that missed the socket's.
  * - Everything the member view needs (state, socket, token, roster) is announced on every change.
  */
 import {
@@ -23,6 +24,7 @@ import {
 import { Subscription, timer } from 'rxjs';
 import type { RealtimeTransport, RealtimeTransportEvent, RealtimeTransportLink } from '../connection/transport';
 import { handshakeRooms } from './handshake-rooms';
+import { later } from './later-event-id';
 import type { MemberPresence } from './owner-election';
 import { PresenceMultiplexer, type PresenceAction, type PresenceReply } from './presence-multiplexer';
 import { RoomMultiplexer, type RoomAction, type RoomReply } from './room-multiplexer';
@@ -167,10 +169,9 @@ export class ConnectionOwner {
         this.apply(this.presence.ask(member, message.payload.room, message.payload.watch === true, message.correlationId));
         return this.announce();
       case 'resume':
+        if (message.payload.since === undefined) return this.positionFor(member, message);
         if (!replay) return; // the socket's own resume covers a member that never left
-        if (this.replays.length >= MAX_WAITING_REPLAYS) return this.cannotReplay(member, message);
-        this.replays.push({ member, message });
-        return this.nextReplay();
+        return this.queueReplay(member, message);
       default:
         if (message.correlationId !== undefined) this.route(message.correlationId, member);
         this.transport.write(message);
@@ -229,12 +230,11 @@ export class ConnectionOwner {
     this.socket = `${this.deps.term}.${++this.opened}`;
     this.apply(this.rooms.opened(handshakeRooms(this.deps.tokenInUse())));
     this.apply(this.presence.opened());
-    // After the rooms, as a lone client does: the gateway held live events since the handshake's `?since=`.
-    if (this.since !== null) {
-      const correlationId = this.deps.nextId('tabs-resume');
-      this.resuming = { correlationId, to: null };
-      this.transport.write({ type: 'resume', payload: { since: this.since }, correlationId });
-    }
+    // After the rooms, as a lone client does: the gateway held live events since the handshake's `?since=`. Without
+    // a position (no member saw an event), the reply gives one; either way every member gets it.
+    const correlationId = this.deps.nextId('tabs-resume');
+    this.resuming = { correlationId, to: null };
+    this.transport.write({ type: 'resume', payload: this.since === null ? {} : { since: this.since }, correlationId });
   }
 
   private onClosed(): void {
@@ -258,6 +258,7 @@ export class ConnectionOwner {
     if (id !== undefined && id === this.resuming?.correlationId) {
       const to = this.resuming.to;
       this.resuming = null;
+      if (to === null && message.type === 'resumed') this.lastEventId = later(this.lastEventId, message.payload.since);
       this.deliver(message, to === null ? null : [to]);
       return this.nextReplay();
     }
@@ -287,6 +288,23 @@ export class ConnectionOwner {
     if (message.type === 'authenticated') this.announce();
   }
 
+  private queueReplay(member: string, message: ResumeOf): void {
+    if (this.replays.length >= MAX_WAITING_REPLAYS) return this.cannotReplay(member, message);
+    this.replays.push({ member, message });
+    this.nextReplay();
+  }
+
+  /**
+   * A member without a position asks for one. The socket's own request (sent on open) answers every member; after
+   * it, the newest event id the socket delivered is a position (every later event reaches the member); before any,
+   * the gateway is asked.
+   */
+  private positionFor(member: string, message: ResumeOf): void {
+    if (this.resuming?.to === null) return;
+    if (this.lastEventId !== null) return this.answerPosition(member, message, this.lastEventId);
+    this.queueReplay(member, message);
+  }
+
   private nextReplay(): void {
     if (this.resuming || this.socket === null) return;
     const next = this.replays.shift();
@@ -296,11 +314,25 @@ export class ConnectionOwner {
     this.transport.write({ ...next.message, correlationId });
   }
 
-  /** Answers a replay this owner will not ask for as the gateway answers one it cannot make: reload your state. */
+  /**
+   * Answers a replay this owner will not ask for as the gateway answers one it cannot make: reload your state (or, to
+   * a position request, an error: the member stays without a position).
+   */
   private cannotReplay(member: string, message: ResumeOf): void {
     const timestamp = new Date(this.deps.now()).toISOString();
-    const payload = { since: message.payload.since, reason: 'unavailable' as const };
-    this.deliver({ type: 'recovery:failed', payload, timestamp, correlationId: message.correlationId }, [member]);
+    const { correlationId } = message;
+    const { since } = message.payload;
+    if (since === undefined) {
+      const payload = { code: 'RATE_LIMITED' as const, message: 'too many tabs are asking for their position' };
+      return this.deliver({ type: 'error', payload, timestamp, correlationId }, [member]);
+    }
+    this.deliver({ type: 'recovery:failed', payload: { since, reason: 'unavailable' }, timestamp, correlationId }, [member]);
+  }
+
+  /** Answers a position request as the gateway would, with the newest event id the socket delivered. */
+  private answerPosition(member: string, message: ResumeOf, since: string): void {
+    const timestamp = new Date(this.deps.now()).toISOString();
+    this.deliver({ type: 'resumed', payload: { since, replayed: 0 }, timestamp, correlationId: message.correlationId }, [member]);
   }
 
   private apply(actions: readonly (RoomAction | PresenceAction)[]): void {

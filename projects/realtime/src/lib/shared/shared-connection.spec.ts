@@ -147,6 +147,16 @@ describe('withSharedConnection (fake tabs, fake locks, virtual time)', () => {
 
   const socketsOpen = () => ctl.sockets.filter((s) => s.readyState === s.OPEN).length;
 
+  /** The gateway's answer to the socket's position request (no tab had seen an event when it opened). */
+  async function answerPosition(socket: FakeWebSocket, n = 0): Promise<void> {
+    const asked = socket.sentOfType('resume').find((m) => m.payload.since === undefined)!;
+    socket.receive({ type: 'resumed', payload: { since: id(n), replayed: 0 }, timestamp: TS, correlationId: asked.correlationId });
+    await flush();
+  }
+
+  /** The replays asked on a socket (resumes with a position). */
+  const replaysAsked = (socket: FakeWebSocket) => socket.sentOfType('resume').filter((m) => m.payload.since !== undefined);
+
   /** Plays the gateway: answers every `presence` request sent since the last call with the room's members. */
   function answerPresence(socket: FakeWebSocket, members: Partial<Record<PresenceRoom, readonly string[]>> = {}): void {
     const requests = socket.sentOfType('presence');
@@ -455,9 +465,30 @@ describe('withSharedConnection (fake tabs, fake locks, virtual time)', () => {
     function replay(socket: FakeWebSocket, missed: number[], live: number[]) {
       const resume = socket.sentOfType('resume')[0]!;
       for (const n of missed) socket.receive(event(n));
-      socket.receive({ type: 'resumed', payload: { since: resume.payload.since, replayed: missed.length }, timestamp: TS, correlationId: resume.correlationId });
+      socket.receive({ type: 'resumed', payload: { since: resume.payload.since!, replayed: missed.length }, timestamp: TS, correlationId: resume.correlationId });
       for (const n of live) socket.receive(event(n));
     }
+
+    it('when no tab saw an event, the socket asks for a position once, every tab takes it, and the next owner resumes from it', async () => {
+      const [owner, ...rest] = await connectAll(3);
+      ackRooms(ctl.latest);
+      const asked = ctl.latest.sentOfType('resume');
+      expect(asked.map((m) => m.payload)).toEqual([{}]); // one, for every tab
+      ctl.latest.receive({ type: 'resumed', payload: { since: id(7), replayed: 0 }, timestamp: TS, correlationId: asked[0]!.correlationId });
+      await flush();
+      for (const tab of [owner!, ...rest]) expect(tab.service.lastEventId()).toBe(id(7));
+
+      owner!.close();
+      await flush();
+      expect(ctl.latest.url).toBe(`${URL}?since=${id(7)}`);
+      ctl.latest.open();
+      await flush();
+      ackRooms(ctl.latest);
+      expect(ctl.latest.sentOfType('resume').map((m) => m.payload)).toEqual([{ since: id(7) }]);
+      replay(ctl.latest, [8], [9]);
+      await flush();
+      for (const tab of rest) expect(tab.events).toEqual([8, 9].map(id));
+    });
 
     it('hands over when the owner tab closes: the next tab resumes from the last event, and no tab loses or repeats one', async () => {
       const [owner, ...rest] = await liveWithEvents(4);
@@ -576,6 +607,7 @@ describe('withSharedConnection (fake tabs, fake locks, virtual time)', () => {
   describe('a tab that was away', () => {
     it('asks for a replay of what it missed; events meanwhile wait for it, and no other tab sees them twice', async () => {
       const [a, b] = await connectAll(2);
+      await answerPosition(ctl.latest);
       ctl.latest.receive(event(1));
       await flush();
       b!.service.disconnect();
@@ -586,7 +618,7 @@ describe('withSharedConnection (fake tabs, fake locks, virtual time)', () => {
       expect(b!.events).toEqual([id(1)]);
       b!.service.connect();
       await flush();
-      const resume = ctl.latest.sentOfType('resume');
+      const resume = replaysAsked(ctl.latest);
       expect(resume.map((m) => m.payload.since)).toEqual([id(1)]);
       ctl.latest.receive(event(4)); // live, before the replay: held for b
       ctl.latest.receive(event(2));
@@ -595,6 +627,26 @@ describe('withSharedConnection (fake tabs, fake locks, virtual time)', () => {
       await flush();
       expect(b!.events).toEqual([1, 2, 3, 4].map(id));
       expect(a!.events).toEqual([1, 2, 3, 4].map(id));
+    });
+  });
+
+  describe('a tab back without a position', () => {
+    it('gets the newest event id the socket delivered as its position, from the owner, without asking the gateway', async () => {
+      const [a, b] = await connectAll(2);
+      b!.service.disconnect(); // away before the socket's position came
+      await flush();
+      await answerPosition(ctl.latest);
+      ctl.latest.receive(event(1));
+      await flush();
+      expect(b!.service.lastEventId()).toBeNull();
+      b!.service.connect();
+      await flush();
+      expect(b!.service.lastEventId()).toBe(id(1));
+      expect(ctl.latest.sentOfType('resume').length).toBe(1); // only the socket's own position request
+      ctl.latest.receive(event(2));
+      await flush();
+      expect(b!.events).toEqual([id(2)]);
+      expect(a!.events).toEqual([1, 2].map(id));
     });
   });
 
@@ -617,6 +669,7 @@ describe('withSharedConnection (fake tabs, fake locks, virtual time)', () => {
 
     it('keeps at most a bounded number of replays waiting, and answers the others recovery:failed', async () => {
       await connectAll(1);
+      await answerPosition(ctl.latest);
       const name = groupName(URL, 'user:alice');
       const other = net.page();
       for (let i = 0; i <= MAX_WAITING_REPLAYS + 1; i++) {
@@ -626,7 +679,7 @@ describe('withSharedConnection (fake tabs, fake locks, virtual time)', () => {
         other.postRaw(name, { kind: 'write', from, frame: JSON.stringify(resume), replay: true });
       }
       await flush();
-      expect(ctl.latest.sentOfType('resume').length).toBe(1); // one at a time on the socket
+      expect(replaysAsked(ctl.latest).length).toBe(1); // one at a time on the socket
       const refused = net.posted
         .map((p) => p.message)
         .filter((m): m is { kind: 'frame'; frame: string; to: string[] } => (m as { kind: string }).kind === 'frame')
@@ -640,6 +693,7 @@ describe('withSharedConnection (fake tabs, fake locks, virtual time)', () => {
   describe('the back-forward cache', () => {
     it('leaves the group on pagehide and comes back on pageshow, with a replay of what it missed', async () => {
       const [a, b] = await connectAll(2);
+      await answerPosition(ctl.latest);
       ctl.latest.receive(event(1));
       await flush();
       b!.page.lifecycle.next({ type: 'pagehide' });
@@ -648,7 +702,7 @@ describe('withSharedConnection (fake tabs, fake locks, virtual time)', () => {
       await flush();
       b!.page.lifecycle.next({ type: 'pageshow', persisted: true });
       await flush();
-      const resume = ctl.latest.sentOfType('resume');
+      const resume = replaysAsked(ctl.latest);
       expect(resume.map((m) => m.payload.since)).toEqual([id(1)]);
       ctl.latest.receive(event(3));
       ctl.latest.receive(event(2));

@@ -28,6 +28,7 @@ import type { TokenChange, TokenSource } from '../connection/token-source';
 import type { RealtimeTransport, RealtimeTransportEvent, RealtimeTransportLink } from '../connection/transport';
 import { correlationIds } from '../correlation-ids';
 import { ConnectionOwner } from './connection-owner';
+import { later } from './later-event-id';
 import { pathTo, type MemberTarget } from './member-view';
 import type { MemberPresence, OwnerElection } from './owner-election';
 import type { TabChannel, TabChannelFactory } from './tab-channel';
@@ -197,7 +198,7 @@ export class SharedTransport implements RealtimeTransport {
     let replay = false;
     if (message.type === 'resume' && this.holding && message.correlationId !== undefined) {
       this.holding.correlationId = message.correlationId;
-      this.holding.since = message.payload.since;
+      this.holding.since = message.payload.since ?? null; // none: it asks for its position
       replay = true;
     }
     const write: TabMessage = { kind: 'write', from: this.deps.memberId, frame: JSON.stringify(message), replay };
@@ -619,11 +620,4 @@ export class SharedTransport implements RealtimeTransport {
   private now(): number {
     return asyncScheduler.now();
   }
-}
-
-/** The later of two event ids. */
-function later(a: string | null, b: string | null): string | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  return compareEventIds(a, b) >= 0 ? a : b;
 }
