@@ -39,7 +39,7 @@ after(() => {
   if (figures.length > 0) process.stdout.write(`\nfailover figures:\n${figures.map((line) => `  ${line}`).join('\n')}\n`);
 });
 
-describe('Redis Sentinel: two gateways through failovers of the Redis primary', { timeout: 90_000 }, () => {
+describe('Redis Sentinel: two gateways through failovers of the Redis primary', { timeout: 150_000 }, () => {
   const secret = randomBytes(32).toString('hex');
   const token = (subject: TokenSubject) => signAccessToken(secret, subject, { expiresInSeconds: 600 });
   let stack: SentinelStack;

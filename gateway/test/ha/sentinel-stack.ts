@@ -24,7 +24,11 @@ export interface SentinelStack {
   primary(): Promise<RedisServer>;
   /** Resolves once the sentinels name a primary other than `previous`, and it runs as one. */
   failoverFrom(previous: RedisServer, timeoutMs?: number): Promise<RedisServer>;
-  /** Resolves once `node` runs as a replica with its link to the primary up (a rejoined old primary). */
+  /**
+   * Resolves once `node` runs as a replica with its link to the primary up (a rejoined old primary), and every
+   * sentinel lists it as a healthy replica of that primary: until then a failover can neither promote it nor point
+   * it at the new primary at once (the sentinels learn of replicas from INFO, every 10 s).
+   */
   replicating(node: RedisServer, timeoutMs?: number): Promise<void>;
   /** `INFO replication` of a node, as fields. */
   replication(node: RedisServer): Promise<Record<string, string>>;
@@ -129,11 +133,17 @@ export async function startSentinelStack(options: SentinelStackOptions = {}): Pr
         `a failover away from port ${previous.port}`,
         timeoutMs,
       ),
-    replicating: (node, timeoutMs = 20_000) =>
+    replicating: (node, timeoutMs = 45_000) =>
       until(
         async () => {
           const info = await replication(node);
-          return info['role'] === 'slave' && info['master_link_status'] === 'up' ? true : undefined;
+          if (info['role'] !== 'slave' || info['master_link_status'] !== 'up') return undefined;
+          for (const sentinel of sentinels) {
+            const replicas = (await command(sentinel.port, undefined, ['SENTINEL', 'REPLICAS', MASTER_NAME])) as unknown[];
+            const seen = replicas.map(asFields).find((replica) => Number(replica['port']) === node.port);
+            if (seen?.['flags'] !== 'slave' || seen['master-link-status'] !== 'ok') return undefined;
+          }
+          return true;
         },
         `port ${node.port} to replicate`,
         timeoutMs,
