@@ -17,7 +17,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { LABELS, Publisher, ROOT, SourceAddresses, adminToken, median, sleep, startServer, startWorkers, useGatewayEntry } from './lib/harness.mjs';
+import { LABELS, Publisher, ROOT, SourceAddresses, median, sleep, startServer, startWorkers, useGatewayEntry } from './lib/harness.mjs';
+import { adminToken } from './lib/tokens.mjs';
 import { largestDifferences, readRecording } from './lib/perf.mjs';
 
 const SCENARIOS = ['handshake', 'isolated', 'publish'];

@@ -6,10 +6,10 @@
 //   node bench/resume-amplification.mjs [clients=4] [seconds=8.5] [heartbeat-ms=30000]
 //
 // The gateway runs from source (tsx) with WS_MAX_BUFFERED_BYTES=256 KiB, the issue's bound.
-import { createSecretKey, randomBytes } from 'node:crypto';
-import jwt from 'jsonwebtoken';
+import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
-import { adminToken, sleep, startServer, useGatewayEntry } from './lib/harness.mjs';
+import { sleep, startServer, useGatewayEntry } from './lib/harness.mjs';
+import { adminToken, secretKey, userToken } from './lib/tokens.mjs';
 
 const clients = Number(process.argv[2] ?? 4);
 const seconds = Number(process.argv[3] ?? 8.5);
@@ -33,8 +33,8 @@ try {
   const ids = [];
   for (let i = 0; i < 1000; i += 25) ids.push(...(await Promise.all(Array.from({ length: 25 }, (_, j) => publish(i + j)))).map(({ id }) => id));
 
-  const key = createSecretKey(Buffer.from(secret));
-  const token = (userId) => jwt.sign({ userId, email: `${userId}@bench.test`, role: 'CUSTOMER' }, key, { algorithm: 'HS256', expiresIn: 600 });
+  const key = secretKey(secret);
+  const token = (userId) => userToken(key, userId, 'CUSTOMER', 600);
   const before = await server.settledStats();
   let peak = before.rss;
   const sampler = setInterval(async () => (peak = Math.max(peak, (await server.stats()).rss)), 50);

@@ -14,7 +14,6 @@ import {
   Publisher,
   ROOT,
   SourceAddresses,
-  adminToken,
   busyCores,
   loadAverage,
   machineCpu,
@@ -26,6 +25,7 @@ import {
   startWorkers,
   useGatewayEntry,
 } from './lib/harness.mjs';
+import { adminToken } from './lib/tokens.mjs';
 import { renderChart, renderTable, summarize } from './lib/report.mjs';
 import { holdTest } from './lib/hold.mjs';
 import { presenceCost, renderPresence } from './lib/presence.mjs';

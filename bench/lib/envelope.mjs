@@ -1,6 +1,8 @@
 // The one message every server under test delivers, and how publishers and receivers read it.
+// The baselines deliver it as the gateway does: the gateway's own `toRoomEvent`, ids of its form.
 // The payload carries the publisher's CLOCK_MONOTONIC time (process.hrtime, shared by every
 // process on the machine) between `@T` and `@`, so receivers need no JSON parse.
+import { toRoomEvent } from './gateway.mjs';
 
 /** The body POSTed to `/api/events` on every server (the gateway's PublishRequest). */
 export function publishBody(room, padding = '') {
@@ -19,9 +21,12 @@ export function sentAt(text) {
   return BigInt(text.slice(start + 2, end));
 }
 
-/** What the gateway's bus makes of a publish request (`toRoomEvent`), for the baselines. */
-export function roomEvent(request, id) {
-  return { type: request.type, payload: request.payload, timestamp: new Date().toISOString(), id };
+let sequence = 0;
+
+/** What the gateway's bus makes of a publish request: its `toRoomEvent`, an id of its `<ms>-<seq>` form. */
+export function roomEvent(request) {
+  const now = Date.now();
+  return toRoomEvent(request, `${now}-${sequence++}`, new Date(now).toISOString());
 }
 
 /** Reads a JSON request body (baselines only; the gateway has its own Koa stack). */

@@ -1,12 +1,10 @@
 // Building blocks of the benchmark: servers under test (each with the probe preloaded),
 // load-generator workers, the publisher, machine load, and statistics.
 import { spawn, spawnSync, fork } from 'node:child_process';
-import { createSecretKey } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import jwt from 'jsonwebtoken';
 import { publishBody } from './envelope.mjs';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -17,14 +15,6 @@ export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** What every published event carries besides its envelope: a payments-sized event, ~260 bytes on the wire. */
 const EVENT_PADDING = 'x'.repeat(120);
-
-/** The token the publisher sends to the gateway (an ADMIN may publish to any room). */
-export function adminToken(secret, expiresInSeconds = 6 * 3600) {
-  return jwt.sign({ userId: 'bench_admin', email: 'admin@bench.test', role: 'ADMIN' }, createSecretKey(Buffer.from(secret)), {
-    algorithm: 'HS256',
-    expiresIn: expiresInSeconds,
-  });
-}
 
 /**
  * How the gateway runs: `bundle` is what its image runs (`npm run build:gateway`, then

@@ -6,8 +6,7 @@
 // A failed reconnect is retried after a full-jitter backoff (up to 4 s). At the end each client's
 // events are checked against what the publisher had accepted for its rooms.
 import WebSocket from 'ws';
-import jwt from 'jsonwebtoken';
-import { createSecretKey } from 'node:crypto';
+import { secretKey, userToken } from '../lib/tokens.mjs';
 
 const clients = [];
 let jitter = { min: 1000, max: 4000 };
@@ -188,11 +187,11 @@ process.on('message', async (message) => {
   const { cmd, seq } = message;
   try {
     if (cmd === 'setup') {
-      const key = createSecretKey(Buffer.from(message.secret, 'utf8'));
+      const key = secretKey(message.secret);
       jitter = { min: message.jitterMinMs, max: message.jitterMaxMs };
       for (let i = 0; i < message.count; i++) {
         const index = message.from + i;
-        const token = jwt.sign({ userId: `u${index}`, email: `u${index}@bench.test`, role: 'CUSTOMER' }, key, { algorithm: 'HS256', expiresIn: 3600 });
+        const token = userToken(key, `u${index}`, 'CUSTOMER');
         clients.push(new Client(index, token, message.url, message.fallbackUrl, message.sourceAddresses[i % message.sourceAddresses.length]));
       }
       process.send({ seq, ok: true });

@@ -6,9 +6,8 @@
 //   bare-jwt: like the gateway (bare ws verifying the token)
 //   sio:     Engine.IO v4 / Socket.IO v5 over a plain websocket (/socket.io/?EIO=4&transport=websocket)
 import WebSocket from 'ws';
-import jwt from 'jsonwebtoken';
-import { createSecretKey } from 'node:crypto';
 import { sentAt } from '../lib/envelope.mjs';
+import { secretKey, userToken } from '../lib/tokens.mjs';
 
 const sockets = [];
 let latencies = [];
@@ -136,11 +135,11 @@ process.on('message', async (message) => {
   try {
     if (cmd === 'tokens') {
       // Signed before any timing starts; the gateway's verify is what is measured.
-      const key = createSecretKey(Buffer.from(message.secret, 'utf8'));
+      const key = secretKey(message.secret);
       tokens = [];
       for (let index = message.from; index < message.from + message.count; index++) {
         const role = index < message.vendorBelow ? 'VENDOR' : 'CUSTOMER';
-        tokens[index] = jwt.sign({ userId: `u${index}`, email: `u${index}@bench.test`, role }, key, { algorithm: 'HS256', expiresIn: 3600 });
+        tokens[index] = userToken(key, `u${index}`, role);
       }
       send({ seq, ok: true });
     } else if (cmd === 'connect') {

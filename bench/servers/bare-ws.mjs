@@ -7,17 +7,16 @@
 // With `--verify-tokens` (the connection-rate baseline of `npm run bench`), it authenticates like
 // the gateway instead: the token from the `bearer` subprotocol, verified with jsonwebtoken (HS256,
 // JWT_SECRET as a KeyObject), 401 when invalid, and the rooms from its claims.
-import { createSecretKey } from 'node:crypto';
 import { createServer } from 'node:http';
 import jwt from 'jsonwebtoken';
 import { WebSocketServer, WebSocket, Sender } from 'ws';
 import { readJson, roomEvent } from '../lib/envelope.mjs';
+import { secretKey } from '../lib/tokens.mjs';
 
 const verifyTokens = process.argv.includes('--verify-tokens');
-const key = verifyTokens ? createSecretKey(Buffer.from(process.env.JWT_SECRET ?? '', 'utf8')) : undefined;
+const key = verifyTokens ? secretKey(process.env.JWT_SECRET ?? '') : undefined;
 
 const rooms = new Map();
-let sequence = 0;
 
 function join(ws, room) {
   let members = rooms.get(room);
@@ -50,10 +49,10 @@ const server = createServer(async (req, res) => {
   if (req.method === 'POST' && req.url === '/api/events') {
     try {
       const request = await readJson(req);
-      const id = String(++sequence);
-      broadcast(request.room, roomEvent(request, id));
+      const event = roomEvent(request);
+      broadcast(request.room, event);
       res.writeHead(202, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ id }));
+      res.end(JSON.stringify({ id: event.id }));
     } catch {
       res.writeHead(400).end();
     }

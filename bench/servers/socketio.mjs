@@ -6,16 +6,15 @@ import { createServer } from 'node:http';
 import { Server } from 'socket.io';
 import { readJson, roomEvent } from '../lib/envelope.mjs';
 
-let sequence = 0;
 let io;
 const server = createServer(async (req, res) => {
   if (req.method === 'POST' && req.url === '/api/events') {
     try {
       const request = await readJson(req);
-      const id = String(++sequence);
-      io.to(request.room).emit(request.type, roomEvent(request, id));
+      const event = roomEvent(request);
+      io.to(request.room).emit(request.type, event);
       res.writeHead(202, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ id }));
+      res.end(JSON.stringify({ id: event.id }));
     } catch {
       res.writeHead(400).end();
     }
