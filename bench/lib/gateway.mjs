@@ -18,15 +18,16 @@ function isCurrent() {
     const built = statSync(BUNDLE).mtimeMs;
     /** @type {{ inputs: Record<string, unknown> }} */
     const meta = JSON.parse(readFileSync(META, 'utf8'));
-    return Object.keys(meta.inputs).every((input) => statSync(join(ROOT, input)).mtimeMs <= built);
+    const sources = [fileURLToPath(import.meta.url), ...Object.keys(meta.inputs).map((input) => join(ROOT, input))];
+    return sources.every((source) => statSync(source).mtimeMs <= built);
   } catch {
     return false;
   }
 }
 
 async function build() {
-  const { build } = await import('esbuild');
-  const result = await build({
+  const esbuild = await import('esbuild');
+  const result = await esbuild.build({
     absWorkingDir: ROOT,
     entryPoints: [ENTRY],
     bundle: true,
@@ -40,6 +41,7 @@ async function build() {
     outfile: BUNDLE,
     logLevel: 'warning',
   });
+  await esbuild.stop(); // its service process would otherwise live as long as this one
   mkdirSync(dirname(BUNDLE), { recursive: true });
   // Written aside and renamed: a process reading the bundle meanwhile sees the old one or the new one, whole.
   const suffix = `.${process.pid}.tmp`;
