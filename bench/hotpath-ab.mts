@@ -21,8 +21,7 @@ import type { Claims } from '../gateway/src/auth/tokens.ts';
 import { Connection, GatewaySocket, type ConnectionOwner } from '../gateway/src/realtime/connection.ts';
 import { rawSocket, textFrame } from '../gateway/src/realtime/frame.ts';
 import { RoomRegistry } from '../gateway/src/realtime/room-registry.ts';
-// @ts-expect-error: plain JS module of the benchmark
-import { SourceAddresses, median, sleep, startWorkers } from './lib/harness.mjs';
+import { SourceAddresses, median, sleep, startLoadGenerators } from './lib/harness.mjs';
 
 const sockets = Number(process.argv[2] ?? 1000);
 const rounds = Number(process.argv[3] ?? 5);
@@ -85,12 +84,12 @@ wss.on('connection', (ws) => {
 });
 const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
 
-const pool = await startWorkers(2);
+const pool = await startLoadGenerators(2);
 const addresses = new SourceAddresses();
 addresses.next = 120;
 const source = addresses.take(4);
 await Promise.all(
-  pool.shares(0, sockets).map(({ worker, from, count }: { worker: { call: Function }; from: number; count: number }) =>
+  pool.shares(0, sockets).map(({ worker, from, count }) =>
     worker.call('connect', { kind: 'bare', url, from, count, sourceAddresses: source, concurrency: 32, vendorBelow: 0 }),
   ),
 );

@@ -3,3 +3,4 @@
 // Bundled by ./gateway.mjs; a file of the bench that needs more of the gateway adds it here.
 export { secretKey, signAccessToken } from '../../gateway/src/auth/tokens.ts';
 export { toRoomEvent } from '../../gateway/src/bus/bus.ts';
+export { compareEventIds } from '@payments-system/protocol';

@@ -55,4 +55,4 @@ if (!isCurrent()) await build();
 
 /** @type {typeof import('./gateway-code.ts')} */
 const gateway = await import(pathToFileURL(BUNDLE).href);
-export const { secretKey, signAccessToken, toRoomEvent } = gateway;
+export const { compareEventIds, secretKey, signAccessToken, toRoomEvent } = gateway;
