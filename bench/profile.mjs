@@ -14,7 +14,7 @@
 // servers. See docs/benchmarks.md, "Where the CPU goes, sampled by perf".
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -201,7 +201,11 @@ async function main() {
       const user = median(rows.map((r) => r.user));
       console.log(`  ${LABELS[kind].padEnd(12)} ${cpu.toFixed(2)}  (user ${user.toFixed(2)}, system ${(cpu - user).toFixed(2)})`);
     }
-    if (flags.perf) await reportRecording(recording, sessions, plan.unit);
+    if (flags.perf) {
+      // The measured rounds of each process, for reading the recording again (perf script --pid, -F time).
+      writeFileSync(`${recording}.rounds.json`, JSON.stringify(sessions.map(({ kind, server, windows, operations }) => ({ kind, pid: server.pid, windows, operations }))));
+      await reportRecording(recording, sessions, plan.unit);
+    }
   } finally {
     // V8's symbol maps for perf grow with every compiled function; they are read by now.
     if (flags.perf) for (const { server } of sessions) rmSync(`/tmp/perf-${server.pid}.map`, { force: true });
