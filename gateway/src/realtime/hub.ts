@@ -163,7 +163,7 @@ export class RealtimeHub implements ConnectionOwner {
     this.rooms.join(connection, own);
     this.rooms.join(connection, roleRoom(claims.role));
     this.rooms.join(connection, BROADCAST_ROOM);
-    this.presence.entered(connection, own);
+    this.presence.enteredPresenceRoom(connection, own);
     if (since !== undefined) this.replays.hold(connection, since);
     this.expiry.track(connection);
     this.metrics.connectionsOpened.inc();
