@@ -28,7 +28,6 @@ const rounds = Number(process.argv[3] ?? 5);
 const gatewayObjects = process.argv[4] === 'gateway-objects';
 const ROOM = 'broadcast' as Room;
 const MAX_BUFFERED = 1024 * 1024;
-const LIMITS = { messages: { perSecond: 10, burst: 10 }, resumes: { perSecond: 0.1, burst: 3 } };
 
 /** The broadcaster as it was before commit 948c7df (`ws.send` per recipient), over rooms that now hold sockets. */
 class PreviousBroadcaster {
@@ -77,7 +76,7 @@ let accepted = 0;
 wss.on('connection', (ws) => {
   if (gatewayObjects) {
     const socket = ws as GatewaySocket;
-    socket.connection = new Connection(owner, String(++accepted), socket, claims, LIMITS, Date.now());
+    socket.connection = new Connection(owner, String(++accepted), socket, claims);
     for (const room of [`user:u${accepted}`, 'role:VENDOR', ROOM] as Room[]) rooms.join(socket.connection, room);
   } else rooms.join({ socket: ws, rooms: new Set() } as unknown as Connection, ROOM);
   bareMembers.add(ws);
