@@ -19,7 +19,6 @@ import { createClient } from 'redis';
 import { RedisBus } from '../gateway/src/bus/redis-bus.ts';
 import { createLogger } from '../gateway/src/logger.ts';
 import type { PublishRequest, Room } from '@payments-system/protocol';
-// @ts-expect-error: plain JS module of the benchmark
 import { startRedis } from './lib/redis.mjs';
 
 const events = Number(process.argv[2] ?? 20_000);

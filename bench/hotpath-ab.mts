@@ -21,15 +21,13 @@ import type { Claims } from '../gateway/src/auth/tokens.ts';
 import { Connection, GatewaySocket, type ConnectionOwner } from '../gateway/src/realtime/connection.ts';
 import { rawSocket, textFrame } from '../gateway/src/realtime/frame.ts';
 import { RoomRegistry } from '../gateway/src/realtime/room-registry.ts';
-// @ts-expect-error: plain JS module of the benchmark
-import { SourceAddresses, median, sleep, startWorkers } from './lib/harness.mjs';
+import { SourceAddresses, median, sleep, startLoadGenerators } from './lib/harness.mjs';
 
 const sockets = Number(process.argv[2] ?? 1000);
 const rounds = Number(process.argv[3] ?? 5);
 const gatewayObjects = process.argv[4] === 'gateway-objects';
 const ROOM = 'broadcast' as Room;
 const MAX_BUFFERED = 1024 * 1024;
-const LIMITS = { messages: { perSecond: 10, burst: 10 }, resumes: { perSecond: 0.1, burst: 3 } };
 
 /** The broadcaster as it was before commit 948c7df (`ws.send` per recipient), over rooms that now hold sockets. */
 class PreviousBroadcaster {
@@ -78,19 +76,19 @@ let accepted = 0;
 wss.on('connection', (ws) => {
   if (gatewayObjects) {
     const socket = ws as GatewaySocket;
-    socket.connection = new Connection(owner, String(++accepted), socket, claims, LIMITS, Date.now());
+    socket.connection = new Connection(owner, String(++accepted), socket, claims);
     for (const room of [`user:u${accepted}`, 'role:VENDOR', ROOM] as Room[]) rooms.join(socket.connection, room);
   } else rooms.join({ socket: ws, rooms: new Set() } as unknown as Connection, ROOM);
   bareMembers.add(ws);
 });
 const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
 
-const pool = await startWorkers(2);
+const pool = await startLoadGenerators(2);
 const addresses = new SourceAddresses();
 addresses.next = 120;
 const source = addresses.take(4);
 await Promise.all(
-  pool.shares(0, sockets).map(({ worker, from, count }: { worker: { call: Function }; from: number; count: number }) =>
+  pool.shares(0, sockets).map(({ worker, from, count }) =>
     worker.call('connect', { kind: 'bare', url, from, count, sourceAddresses: source, concurrency: 32, vendorBelow: 0 }),
   ),
 );

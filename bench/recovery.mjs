@@ -7,14 +7,14 @@
 // library does. Per client: resumed or failed (by reason), lost, duplicated; time until 99 % are
 // live; CPU of B, of Redis and of the load generator; the kernel's listen-queue and SYN counters.
 // See docs/benchmarks.md ("Recovery after a gateway's death").
-import { fork, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ROOT, SourceAddresses, loadAverage, percentile, sleep, startServer, startWorkers, useGatewayEntry } from './lib/harness.mjs';
+import { ROOT, SourceAddresses, forkWorker, loadAverage, percentile, sleep, startServer, startWorkers, useGatewayEntry } from './lib/harness.mjs';
 import { startRedis } from './lib/redis.mjs';
 import { renderRecoveryChart, renderRecoveryTable } from './lib/recovery-report.mjs';
 
@@ -53,13 +53,20 @@ const P = {
   // Tiny in the smoke test, so that a resume counting other users' events would fail there too.
   recoveryMaxEvents: Number(quick ? 20 : flags['recovery-max-events']),
 };
-const log = (...args) => console.error(`[recovery ${new Date().toISOString().slice(11, 19)}]`, ...args);
+const log = (/** @type {unknown[]} */ ...args) => console.error(`[recovery ${new Date().toISOString().slice(11, 19)}]`, ...args);
+/**
+ * @template {import('./lib/ipc.ts').Protocol} P
+ * @typedef {import('./lib/harness.mjs').WorkerScript<P>} WorkerScript
+ */
+/** @type {WorkerScript<import('./lib/ipc.ts').PublisherProtocol>} */
 const PUBLISHER = fileURLToPath(new URL('./recovery/publisher.mts', import.meta.url));
+/** @type {WorkerScript<import('./lib/ipc.ts').RecoveringProtocol>} */
 const RECOVERING = fileURLToPath(new URL('./loadgen/recovering.mjs', import.meta.url));
 
 /** The kernel's TCP counters (machine-wide: other processes' connections count too). */
 function tcpCounters() {
   const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n');
+  /** @type {Record<string, number>} */
   const counters = {};
   for (let i = 0; i + 1 < lines.length; i += 2) {
     const names = lines[i].split(/\s+/);
@@ -67,55 +74,33 @@ function tcpCounters() {
     if (names[0] !== 'TcpExt:') continue;
     for (let j = 1; j < names.length; j++) counters[names[j]] = Number(values[j]);
   }
-  return { listenOverflows: counters.ListenOverflows, listenDrops: counters.ListenDrops, synRetrans: counters.TCPSynRetrans };
+  return { listenOverflows: counters['ListenOverflows'] ?? NaN, listenDrops: counters['ListenDrops'] ?? NaN, synRetrans: counters['TCPSynRetrans'] ?? NaN };
 }
 
 /** Connections waiting in B's accept queue now (Recv-Q of its listening socket, from `ss`). */
-function acceptQueue(port) {
+function acceptQueue(/** @type {string} */ port) {
   const out = spawnSync('ss', ['-Hltn', `sport = :${port}`], { encoding: 'utf8' }).stdout ?? '';
   return Number(out.trim().split(/\s+/)[1] ?? NaN);
 }
 
-function forkPublisher() {
-  const child = fork(PUBLISHER, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  let seq = 0;
-  const pending = new Map();
-  child.on('message', (message) => {
-    pending.get(message.seq)?.(message);
-    pending.delete(message.seq);
-  });
-  const ready = new Promise((resolve, reject) => {
-    child.once('message', resolve);
-    child.once('exit', (code) => reject(new Error(`publisher exited (${code})`)));
-  });
-  return {
-    ready,
-    call(cmd, args = {}) {
-      return new Promise((resolve, reject) => {
-        const id = ++seq;
-        pending.set(id, (message) => (message.error ? reject(new Error(message.error)) : resolve(message)));
-        child.send({ cmd, seq: id, ...args });
-      });
-    },
-    kill: () => child.kill('SIGKILL'),
-  };
-}
-
-async function health(url) {
+/** Open sockets on a gateway, from its health endpoint. */
+async function health(/** @type {string} */ url) {
   const response = await fetch(`${url}/api/health`);
-  return response.json();
+  return /** @type {{ connections: number }} */ (await response.json());
 }
 
-async function resumeMetrics(url) {
+async function resumeMetrics(/** @type {string} */ url) {
   const text = await (await fetch(`${url}/metrics`)).text();
+  /** @type {Record<string, number>} */
   const outcomes = {};
-  for (const match of text.matchAll(/^gateway_resumes_total\{outcome="([^"]+)"\} (\d+)/gm)) outcomes[match[1]] = Number(match[2]);
+  for (const [, outcome = '', count] of text.matchAll(/^gateway_resumes_total\{outcome="([^"]+)"\} (\d+)/gm)) outcomes[outcome] = Number(count);
   return outcomes;
 }
 
 async function main() {
   mkdirSync(flags.out, { recursive: true });
   useGatewayEntry(flags.gateway);
+  /** @type {import('./lib/results.ts').RecoveryReport['machine']} */
   const machine = { cpus: cpus().length, model: cpus()[0]?.model, memGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, loadAtStart: loadAverage() };
   const somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
   log(`machine: ${machine.cpus} × ${machine.model}, load ${machine.loadAtStart}, somaxconn ${somaxconn}`);
@@ -127,12 +112,14 @@ async function main() {
   const a = await startServer('gateway', { secret, env });
   const b = await startServer('gateway', { secret, env });
   const pool = await startWorkers(P.workers, { script: RECOVERING });
-  const publisher = forkPublisher();
+  const loadgenCpuMicros = async () => (await pool.all('cpu')).reduce((sum, { cpuMicros }) => sum + cpuMicros, 0);
+  const publisher = await forkWorker(PUBLISHER, ['--import', 'tsx']);
   const addresses = new SourceAddresses();
+  /** @type {Array<Omit<import('./lib/results.ts').RecoverySample, 't'>>} */
   const samples = [];
+  /** @type {NodeJS.Timeout | undefined} */
   let sampling;
   try {
-    await publisher.ready;
     await Promise.all(
       pool.shares(0, P.clients).map(({ worker, from, count }) =>
         worker.call('setup', {
@@ -158,11 +145,11 @@ async function main() {
       return { closed: parts.reduce((s, p) => s + p.closed, 0), live: parts.flatMap((p) => p.live) };
     };
     // A timeline every 250 ms: B's and Redis's CPU, the load generator's, and how many clients are live.
-    let previous = { at: Date.now(), b: (await b.stats()).cpuMicros, redis: redis.cpuSeconds(), loadgen: await pool.cpuMicros() };
+    let previous = { at: Date.now(), b: (await b.stats()).cpuMicros, redis: redis.cpuSeconds(), loadgen: await loadgenCpuMicros() };
     sampling = setInterval(async () => {
       try {
         const stats = await b.stats();
-        const now = { at: Date.now(), b: stats.cpuMicros, redis: redis.cpuSeconds(), loadgen: await pool.cpuMicros() };
+        const now = { at: Date.now(), b: stats.cpuMicros, redis: redis.cpuSeconds(), loadgen: await loadgenCpuMicros() };
         const seconds = (now.at - previous.at) / 1000;
         samples.push({
           at: now.at,
@@ -199,46 +186,64 @@ async function main() {
     const publishedSeconds = (Date.now() - killedAt) / 1000 + P.beforeSeconds;
 
     // What each worker's clients should have: their user's events and the shared ones, in id order.
+    /** @type {string[]} */
     const shared = [];
+    /** @type {Map<number, string[]>} */
     const byUser = new Map();
     for (const [id, room] of accepted) {
       if (room === 'role:CUSTOMER') shared.push(id);
       else {
         const index = Number(room.slice('user:u'.length));
-        if (index < P.clients) (byUser.get(index) ?? byUser.set(index, []).get(index)).push(id);
+        if (index >= P.clients) continue;
+        const ids = byUser.get(index);
+        if (ids) ids.push(id);
+        else byUser.set(index, [id]);
       }
     }
     const expectations = pool.shares(0, P.clients).map(({ from, count }) => {
+      /** @type {Record<number, string[]>} */
       const user = {};
-      for (let index = from; index < from + count; index++) if (byUser.has(index)) user[index] = byUser.get(index);
+      for (let index = from; index < from + count; index++) {
+        const ids = byUser.get(index);
+        if (ids) user[index] = ids;
+      }
       return { user, shared };
     });
     const caughtUpBy = Date.now() + 20_000;
     for (;;) {
-      const missing = (await Promise.all(pool.workers.map((worker, i) => worker.call('lastReceived', expectations[i])))).reduce((s, r) => s + r.missing, 0);
+      const missing = (await Promise.all(pool.workers.map((worker, i) => worker.call('lastReceived', expectations[i] ?? { user: {}, shared })))).reduce((s, r) => s + r.missing, 0);
       if (missing === 0 || Date.now() > caughtUpBy) break;
       await sleep(100);
     }
     clearInterval(sampling);
-    const reports = (await Promise.all(pool.workers.map((worker, i) => worker.call('report', expectations[i])))).flatMap((r) => r.clients);
+    const reports = (await Promise.all(pool.workers.map((worker, i) => worker.call('report', expectations[i] ?? { user: {}, shared })))).flatMap((r) => r.clients);
     const metricsB = await resumeMetrics(b.url);
 
+    /** @type {Record<string, number>} */
     const outcomes = {};
     for (const r of reports) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
-    const sum = (key) => reports.reduce((s, r) => s + r[key], 0);
-    const liveAfter = reports.filter((r) => r.liveAt !== undefined).map((r) => r.liveAt - killedAt).sort((x, y) => x - y);
-    const spans = (from, to) => reports.filter((r) => r[from] !== undefined && r[to] !== undefined).map((r) => r[to] - r[from]).sort((x, y) => x - y);
+    const sum = (/** @type {'lost' | 'duplicated' | 'outOfOrder' | 'unexpected' | 'overlapDropped' | 'expected' | 'received' | 'reconnectAttempts'} */ key) =>
+      reports.reduce((s, r) => s + r[key], 0);
+    const liveAfter = reports.flatMap((r) => (r.liveAt !== undefined ? [r.liveAt - killedAt] : [])).sort((x, y) => x - y);
+    /** @typedef {'closedAt' | 'reconnectingAt' | 'openedAt' | 'liveAt'} Moment */
+    const spans = (/** @type {Moment} */ from, /** @type {Moment} */ to) =>
+      reports.flatMap((r) => {
+        const start = r[from];
+        const end = r[to];
+        return start !== undefined && end !== undefined ? [end - start] : [];
+      }).sort((x, y) => x - y);
     const handshake = spans('reconnectingAt', 'openedAt');
     const resume = spans('openedAt', 'liveAt');
+    /** @type {Record<string, number>} */
     const connectFailures = {};
     for (const r of reports) for (const [why, n] of Object.entries(r.connectFailures)) connectFailures[why] = (connectFailures[why] ?? 0) + n;
     const storm = samples.filter((s) => s.at > killedAt && s.at <= allLiveAt);
-    const peak = (key) => Math.max(0, ...storm.map((s) => s[key]));
+    const peak = (/** @type {'bCores' | 'redisCores' | 'loadgenCores'} */ key) => Math.max(0, ...storm.map((s) => s[key]));
     const stormSeconds = (allLiveAt - killedAt) / 1000;
     const result = {
       clients: P.clients,
       outcomes,
-      resumedShare: (outcomes.resumed ?? 0) / P.clients,
+      resumedShare: (outcomes['resumed'] ?? 0) / P.clients,
       lost: sum('lost'),
       duplicated: sum('duplicated'),
       outOfOrder: sum('outOfOrder'),
@@ -283,7 +288,7 @@ async function main() {
     if (flags.docs) copyFileSync(join(flags.out, 'recovery-chart.svg'), join(ROOT, 'docs', 'recovery.svg'));
   } finally {
     clearInterval(sampling);
-    publisher.kill();
+    publisher.child.kill('SIGKILL');
     await pool.all('stop').catch(() => {});
     await pool.stop();
     await Promise.all([a.stop(), b.stop()]);

@@ -6,10 +6,10 @@
 //   node bench/resume-amplification.mjs [clients=4] [seconds=8.5] [heartbeat-ms=30000]
 //
 // The gateway runs from source (tsx) with WS_MAX_BUFFERED_BYTES=256 KiB, the issue's bound.
-import { createSecretKey, randomBytes } from 'node:crypto';
-import jwt from 'jsonwebtoken';
+import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
-import { adminToken, sleep, startServer, useGatewayEntry } from './lib/harness.mjs';
+import { sleep, startServer, useGatewayEntry } from './lib/harness.mjs';
+import { adminToken, secretKey, userToken } from './lib/tokens.mjs';
 
 const clients = Number(process.argv[2] ?? 4);
 const seconds = Number(process.argv[3] ?? 8.5);
@@ -24,27 +24,30 @@ const server = await startServer('gateway', {
 });
 try {
   const admin = adminToken(secret);
-  const publish = (i) =>
+  const publish = (/** @type {number} */ i) =>
     fetch(`${server.url}/api/events`, {
       method: 'POST',
       headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
       body: JSON.stringify({ room: 'broadcast', type: 'system:broadcast', payload: { message: `event ${i} ${'h'.repeat(180)}`, level: 'info' } }),
-    }).then((response) => response.json());
+    }).then(async (response) => /** @type {{ id: string }} */ (await response.json()));
+  /** @type {string[]} */
   const ids = [];
   for (let i = 0; i < 1000; i += 25) ids.push(...(await Promise.all(Array.from({ length: 25 }, (_, j) => publish(i + j)))).map(({ id }) => id));
 
-  const key = createSecretKey(Buffer.from(secret));
-  const token = (userId) => jwt.sign({ userId, email: `${userId}@bench.test`, role: 'CUSTOMER' }, key, { algorithm: 'HS256', expiresIn: 600 });
+  const key = secretKey(secret);
+  const token = (/** @type {string} */ userId) => userToken(key, userId, 'CUSTOMER', 600);
   const before = await server.settledStats();
   let peak = before.rss;
   const sampler = setInterval(async () => (peak = Math.max(peak, (await server.stats()).rss)), 50);
+  /** @type {number[]} */
   const closes = [];
   const started = performance.now();
   const sockets = await Promise.all(
     Array.from({ length: clients }, async (_, n) => {
       const ws = new WebSocket(`${server.url.replace('http', 'ws')}/ws`, ['bearer', token(`reader${n}`)]);
       await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-      const raw = ws._socket;
+      // ws keeps the TCP socket as `_socket` (untyped).
+      const raw = /** @type {WebSocket & { _socket: import('node:net').Socket }} */ (ws)._socket;
       raw.pause(); // never reads again
       raw.once('close', () => closes.push(Math.round(performance.now() - started)));
       const timer = setInterval(() => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify({ type: 'resume', payload: { since: ids[0] } })), 70);
@@ -58,7 +61,7 @@ try {
     clearInterval(timer);
     ws.terminate();
   }
-  const MiB = (bytes) => (bytes / 2 ** 20).toFixed(1);
+  const MiB = (/** @type {number} */ bytes) => (bytes / 2 ** 20).toFixed(1);
   console.log(
     `${clients} clients that never read, resume 14/s for ${seconds} s (bound ${BOUND / 1024} KiB, heartbeat ${heartbeatMs} ms): ` +
       `RSS ${MiB(before.rss)} → peak ${MiB(peak)} MiB (+${MiB(peak - before.rss)}), ` +

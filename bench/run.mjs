@@ -14,18 +14,20 @@ import {
   Publisher,
   ROOT,
   SourceAddresses,
-  adminToken,
   busyCores,
+  isGateway,
   loadAverage,
   machineCpu,
-  median,
   percentile,
+  serverKinds,
   sleep,
-  spread,
+  startLoadGenerators,
   startServer,
-  startWorkers,
+  takesTokens,
   useGatewayEntry,
+  useOtherGateway,
 } from './lib/harness.mjs';
+import { adminToken } from './lib/tokens.mjs';
 import { renderChart, renderTable, summarize } from './lib/report.mjs';
 import { holdTest } from './lib/hold.mjs';
 import { presenceCost, renderPresence } from './lib/presence.mjs';
@@ -36,6 +38,7 @@ const { values: flags } = parseArgs({
     repeats: { type: 'string' },
     servers: { type: 'string', default: 'gateway,bare,bare-jwt,sio' },
     gateway: { type: 'string', default: 'bundle' }, // bundle (what the image runs) or source (tsx)
+    'gateway-b': { type: 'string' }, // another build of the gateway, run beside it as server gateway-b
     connections: { type: 'string' }, // memory test N
     rate: { type: 'string' }, // connection-rate N (also the large room)
     small: { type: 'string' }, // small room
@@ -74,14 +77,32 @@ const P = {
   connectOnly: flags['connect-only'],
   presence: !flags['no-presence'],
 };
-const servers = flags.servers.split(',').filter(Boolean);
-/** Baselines measured in the connection phase only (the others' phases would repeat bare ws's). */
+const servers = serverKinds(flags.servers);
+// Another build of the gateway is measured right after the gateway, in every phase.
+if (flags['gateway-b'] && !servers.includes('gateway-b')) servers.splice(servers.indexOf('gateway') + 1, 0, 'gateway-b');
+/**
+ * Baselines measured in the connection phase only (the others' phases would repeat bare ws's).
+ * @type {ReadonlySet<import('./lib/harness.mjs').ServerKind>}
+ */
 const CONNECT_ONLY = new Set(['bare-jwt']);
 const secret = randomBytes(32).toString('hex');
 const publisherToken = adminToken(secret);
 const addresses = new SourceAddresses();
-const log = (...args) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...args);
+const log = (/** @type {unknown[]} */ ...args) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...args);
 
+/**
+ * @typedef {import('./lib/harness.mjs').ServerKind} ServerKind
+ * @typedef {import('./lib/harness.mjs').Server} Server
+ * @typedef {import('./lib/harness.mjs').LoadGenerators} LoadGenerators
+ * @typedef {import('./lib/results.ts').RunResult} RunResult
+ * @typedef {import('@payments-system/protocol').Room} Room
+ * @typedef {'isolated' | 'burst'} Mode
+ * @typedef {{ kind: ServerKind, server: Server, pool: LoadGenerators, publisher: Publisher, result: RunResult,
+ *   empty: import('./lib/ipc.ts').ServerStats }} Session
+ * @typedef {Awaited<ReturnType<typeof throughputSlice>>} Slice
+ */
+
+/** @param {LoadGenerators} pool @param {Server} server @param {number} from @param {number} count @param {number} vendorBelow */
 async function connectBatch(pool, server, from, count, vendorBelow) {
   const { opened, failed, errors } = await pool.connect(server, { from, count, sourceAddresses: addresses.take(8), concurrency: P.concurrency, vendorBelow });
   if (failed > 0) log(`  ${server.kind}: ${failed} connections failed`, errors);
@@ -89,15 +110,19 @@ async function connectBatch(pool, server, from, count, vendorBelow) {
 }
 
 /** Events per throughput phase: sized so that each phase delivers about a million frames. */
-function phaseEvents(mode, roomSize) {
+function phaseEvents(/** @type {Mode} */ mode, /** @type {number} */ roomSize) {
   if (mode === 'isolated') return P.events || Math.max(20, Math.round(1_000_000 / roomSize / 2));
   return P.burstSize * (P.bursts || Math.max(2, Math.round(1_000_000 / roomSize / 2 / P.burstSize)));
 }
 
-/** One slice of a throughput phase on one server: `events` published, every delivery awaited. */
+/**
+ * One slice of a throughput phase on one server: `events` published, every delivery awaited.
+ * @param {Pick<Session, 'server' | 'pool' | 'publisher'>} session @param {Room} room @param {number} roomSize @param {Mode} mode @param {number} events
+ */
 async function throughputSlice({ server, pool, publisher }, room, roomSize, mode, events) {
   await pool.all('reset', { sampleEvery: 1_000_000 });
   const cpu0 = await server.stats();
+  const client0 = await pool.cpuMicros();
   const m0 = machineCpu();
   const t0 = process.hrtime.bigint();
   if (mode === 'isolated') {
@@ -109,7 +134,8 @@ async function throughputSlice({ server, pool, publisher }, room, roomSize, mode
   const received = await pool.waitForDeliveries(expected, 120_000);
   const nanos = process.hrtime.bigint() - t0;
   const cpu1 = await server.stats();
-  return { events, expected, received, nanos, cpuMicros: cpu1.cpuMicros - cpu0.cpuMicros, userMicros: cpu1.userMicros - cpu0.userMicros, m0, m1: machineCpu() };
+  const client1 = await pool.cpuMicros();
+  return { events, expected, received, nanos, cpuMicros: cpu1.cpuMicros - cpu0.cpuMicros, userMicros: cpu1.userMicros - cpu0.userMicros, clientMicros: client1 - client0, m0, m1: machineCpu() };
 }
 
 /**
@@ -118,25 +144,26 @@ async function throughputSlice({ server, pool, publisher }, room, roomSize, mode
  * (gateway, bare, Socket.IO, gateway, ...), so that a change in the machine's background load
  * (this is a shared VM) lands on all of them alike instead of on whichever ran at that moment.
  */
-async function throughput(sessions, room, roomSize, mode) {
+async function throughput(/** @type {Session[]} */ sessions, /** @type {Room} */ room, /** @type {number} */ roomSize, /** @type {Mode} */ mode) {
   const events = phaseEvents(mode, roomSize);
   const slices = Math.max(1, Math.min(P.slices, Math.floor(events / (mode === 'isolated' ? 1 : P.burstSize))));
   const per = mode === 'isolated' ? Math.ceil(events / slices) : P.burstSize * Math.ceil(events / P.burstSize / slices);
+  /** @type {Map<Session, Slice[]>} */
   const totals = new Map(sessions.map((session) => [session, []]));
   for (let slice = 0; slice < slices; slice++) {
-    for (const session of sessions) totals.get(session).push(await throughputSlice(session, room, roomSize, mode, per));
+    for (const session of sessions) totals.get(session)?.push(await throughputSlice(session, room, roomSize, mode, per));
   }
   return new Map(
     sessions.map((session) => {
-      const parts = totals.get(session);
-      const sum = (key) => parts.reduce((s, part) => s + Number(part[key]), 0);
+      const parts = totals.get(session) ?? [];
+      const sum = (/** @type {'events' | 'expected' | 'received' | 'nanos' | 'cpuMicros' | 'userMicros' | 'clientMicros'} */ key) => parts.reduce((s, part) => s + Number(part[key]), 0);
       const received = sum('received');
       const seconds = sum('nanos') / 1e9;
       const cpuMicros = sum('cpuMicros');
       const busy = parts.reduce((s, part) => s + busyCores(part.m0, part.m1) * Number(part.nanos), 0) / sum('nanos');
       return [
         session,
-        {
+        /** @type {import('./lib/results.ts').ThroughputResult} */ ({
           events: sum('events'),
           slices,
           deliveries: received,
@@ -144,16 +171,21 @@ async function throughput(sessions, room, roomSize, mode) {
           seconds,
           cpuPerDeliveryUs: cpuMicros / received,
           userCpuPerDeliveryUs: sum('userMicros') / received,
+          loadGenCpuPerDeliveryUs: sum('clientMicros') / received,
           deliveriesPerSecond: received / seconds,
           serverCores: cpuMicros / 1e6 / seconds,
           machineBusyCores: busy,
-        },
+        }),
       ];
     }),
   );
 }
 
-/** Publish-to-receive latency at a fixed rate. */
+/**
+ * Publish-to-receive latency at a fixed rate.
+ * @param {Server} server @param {LoadGenerators} pool @param {Publisher} publisher @param {Room} room @param {number} roomSize @param {number} perSecond
+ * @returns {Promise<import('./lib/results.ts').LatencyResult>}
+ */
 async function latency(server, pool, publisher, room, roomSize, perSecond) {
   await pool.all('reset', { sampleEvery: 1 });
   const count = Math.max(2, Math.round(perSecond * P.latencySeconds));
@@ -195,14 +227,18 @@ async function latency(server, pool, publisher, room, roomSize, perSecond) {
   };
 }
 
-/** One server under test with its own load-generator workers and publisher, warmed up. */
+/**
+ * One server under test with its own load-generator workers and publisher, warmed up.
+ * @param {ServerKind} kind @param {number} repeat
+ * @returns {Promise<Session>}
+ */
 async function openSession(kind, repeat) {
   const server = await startServer(kind, { secret });
-  const pool = await startWorkers(P.workers);
-  const publisher = new Publisher(server.url, kind === 'gateway' ? publisherToken : undefined);
-  const session = { kind, server, pool, publisher, result: { kind, repeat, loadBefore: loadAverage() } };
+  const pool = await startLoadGenerators(P.workers);
+  const publisher = new Publisher(server.url, isGateway(kind) ? publisherToken : undefined);
+  const opened = { kind, server, pool, publisher, result: { kind, repeat, loadBefore: loadAverage() } };
   try {
-    if (kind === 'gateway' || kind === 'bare-jwt') {
+    if (takesTokens(kind)) {
       // Every worker signs every token up front (cheap), so any share of indices can connect untimed by signing.
       await pool.all('tokens', { secret, from: 0, count: P.memoryN, vendorBelow: P.smallRoom });
     }
@@ -213,15 +249,14 @@ async function openSession(kind, repeat) {
     await pool.waitForDeliveries(20 * warm, 10_000);
     await pool.all('close');
     await sleep(quick ? 200 : 1500);
-    session.empty = await server.settledStats(quick ? 100 : 500);
+    return { ...opened, empty: await server.settledStats(quick ? 100 : 500) };
   } catch (error) {
-    await closeSession(session);
+    await closeSession(opened);
     throw error;
   }
-  return session;
 }
 
-async function closeSession({ server, pool, publisher, result }) {
+async function closeSession(/** @type {Omit<Session, 'empty' | 'kind'>} */ { server, pool, publisher, result }) {
   publisher.close();
   await pool.all('close').catch(() => {});
   await pool.stop();
@@ -230,7 +265,7 @@ async function closeSession({ server, pool, publisher, result }) {
 }
 
 /** (2) connection setup rate: rateN sockets, as fast as the load generator opens them. */
-async function measureConnect({ kind, server, pool, result }, repeat) {
+async function measureConnect(/** @type {Session} */ { kind, server, pool, result }, /** @type {number} */ repeat) {
   const cpu0 = await server.stats();
   const client0 = await pool.cpuMicros();
   const m0 = machineCpu();
@@ -239,7 +274,7 @@ async function measureConnect({ kind, server, pool, result }, repeat) {
   const rateSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu1 = await server.stats();
   const client1 = await pool.cpuMicros();
-  result.connect = {
+  const connect = {
     sockets: first.opened,
     failed: first.failed,
     seconds: rateSeconds,
@@ -250,16 +285,17 @@ async function measureConnect({ kind, server, pool, result }, repeat) {
     loadGenCpuPerConnectionUs: (client1 - client0) / first.opened,
     machineBusyCores: busyCores(m0, machineCpu()),
   };
-  log(`  ${kind}#${repeat} connect ${first.opened} in ${rateSeconds.toFixed(2)} s = ${result.connect.perSecond.toFixed(0)}/s, ${result.connect.serverCpuPerConnectionUs.toFixed(0)} µs server CPU each (user ${result.connect.serverUserCpuPerConnectionUs.toFixed(0)}), load generator ${result.connect.loadGenCpuPerConnectionUs.toFixed(0)} µs`);
+  result.connect = connect;
+  log(`  ${kind}#${repeat} connect ${first.opened} in ${rateSeconds.toFixed(2)} s = ${connect.perSecond.toFixed(0)}/s, ${connect.serverCpuPerConnectionUs.toFixed(0)} µs server CPU each (user ${connect.serverUserCpuPerConnectionUs.toFixed(0)}), load generator ${connect.loadGenCpuPerConnectionUs.toFixed(0)} µs`);
 }
 
 /** (1) memory per idle connection at memoryN, then back to rateN sockets. */
-async function measureMemory({ kind, server, pool, result, empty }, repeat) {
+async function measureMemory(/** @type {Session} */ { kind, server, pool, result, empty }, /** @type {number} */ repeat) {
   const second = await connectBatch(pool, server, P.rateN, P.memoryN - P.rateN, P.smallRoom);
   await sleep(quick ? 200 : 2000);
   const full = await server.settledStats(quick ? 100 : 500);
-  const sockets = result.connect.sockets + second.opened;
-  result.memory = {
+  const sockets = (result.connect?.sockets ?? 0) + second.opened;
+  const memory = {
     sockets,
     rssEmpty: empty.rss,
     rssFull: full.rss,
@@ -267,14 +303,15 @@ async function measureMemory({ kind, server, pool, result, empty }, repeat) {
     heapBytesPerConnection: (full.heapUsed - empty.heapUsed) / sockets,
     fds: full.fds,
   };
-  log(`  ${kind}#${repeat} memory ${(result.memory.bytesPerConnection / 1024).toFixed(2)} KiB/conn RSS (heap ${(result.memory.heapBytesPerConnection / 1024).toFixed(2)} KiB) at ${sockets}`);
+  result.memory = memory;
+  log(`  ${kind}#${repeat} memory ${(memory.bytesPerConnection / 1024).toFixed(2)} KiB/conn RSS (heap ${(memory.heapBytesPerConnection / 1024).toFixed(2)} KiB) at ${sockets}`);
   // Each worker closes the share of the second batch it opened last.
   await Promise.all(pool.shares(P.rateN, P.memoryN - P.rateN).map(({ worker, count }) => worker.call('close', { count })));
   await sleep(quick ? 200 : 1500);
 }
 
 /** What one publish costs the server before any delivery: POSTs to a room nobody is in. */
-async function measurePublish({ kind, server, publisher, result }, repeat) {
+async function measurePublish(/** @type {Session} */ { kind, server, publisher, result }, /** @type {number} */ repeat) {
   // Warmed right before it is measured, so that (3) measures the publish path optimized, not its
   // tier-up: the gateway's (Koa, JWT, validation, logging) takes ~2,000 requests to settle, and
   // the same warm-up made before the connection and memory phases did not hold through them.
@@ -283,8 +320,9 @@ async function measurePublish({ kind, server, publisher, result }, repeat) {
   const c0 = await server.stats();
   for (let i = 0; i < events; i++) await publisher.post('user:nobody');
   const c1 = await server.stats();
-  result.publish = { events, cpuPerPublishUs: (c1.cpuMicros - c0.cpuMicros) / events, userCpuPerPublishUs: (c1.userMicros - c0.userMicros) / events };
-  log(`  ${kind}#${repeat} publish to an empty room: ${result.publish.cpuPerPublishUs.toFixed(0)} µs server CPU each (user ${result.publish.userCpuPerPublishUs.toFixed(0)})`);
+  const publish = { events, cpuPerPublishUs: (c1.cpuMicros - c0.cpuMicros) / events, userCpuPerPublishUs: (c1.userMicros - c0.userMicros) / events };
+  result.publish = publish;
+  log(`  ${kind}#${repeat} publish to an empty room: ${publish.cpuPerPublishUs.toFixed(0)} µs server CPU each (user ${publish.userCpuPerPublishUs.toFixed(0)})`);
 }
 
 /**
@@ -292,9 +330,11 @@ async function measurePublish({ kind, server, publisher, result }, repeat) {
  * server after server (connection rate, memory, latency), and the throughput phases
  * alternating between them in slices. The order of the servers rotates from repeat to repeat.
  */
-async function runRepeat(repeat) {
-  const order = servers.map((_, i) => servers[(i + repeat - 1) % servers.length]);
+async function runRepeat(/** @type {number} */ repeat) {
+  const order = servers.map((_, i) => /** @type {ServerKind} */ (servers[(i + repeat - 1) % servers.length]));
+  /** @type {Session[]} */
   let sessions = [];
+  /** @type {Session[]} */
   const closed = [];
   try {
     for (const kind of order) {
@@ -311,19 +351,21 @@ async function runRepeat(repeat) {
     for (const session of sessions) await measurePublish(session, repeat);
 
     // (3) CPU per delivery and deliveries/s, the servers alternating slice by slice.
-    for (const session of sessions) session.result.throughput = {};
-    for (const [name, room, size] of [
+    /** @type {Map<Session, Record<string, import('./lib/results.ts').PhaseResult>>} */
+    const phases = new Map(sessions.map((session) => [session, (session.result.throughput = {})]));
+    for (const [name, room, size] of /** @type {const} */ ([
       ['small', 'role:VENDOR', P.smallRoom],
       ['large', 'broadcast', P.rateN],
-    ]) {
-      for (const mode of ['isolated', 'burst']) {
+    ])) {
+      for (const mode of /** @type {const} */ (['isolated', 'burst'])) {
         const measured = await throughput(sessions, room, size, mode);
         for (const session of sessions) {
           const { kind, result } = session;
-          const r = measured.get(session);
+          const r = /** @type {import('./lib/results.ts').ThroughputResult} */ (measured.get(session));
           // The fan-out alone: the same CPU minus what the publish requests cost (measured above).
-          r.fanOutCpuPerDeliveryUs = r.cpuPerDeliveryUs - (r.events * result.publish.cpuPerPublishUs) / r.deliveries;
-          result.throughput[`${name}-${mode}`] = { room, roomSize: size, ...r };
+          const fanOutCpuPerDeliveryUs = r.cpuPerDeliveryUs - (r.events * (result.publish?.cpuPerPublishUs ?? NaN)) / r.deliveries;
+          const phase = phases.get(session);
+          if (phase) phase[`${name}-${mode}`] = { room, roomSize: size, ...r, fanOutCpuPerDeliveryUs };
           log(`  ${kind}#${repeat} ${mode} to ${size}: ${r.cpuPerDeliveryUs.toFixed(2)} µs/delivery (user ${r.userCpuPerDeliveryUs.toFixed(2)}), ${r.deliveriesPerSecond.toFixed(0)}/s, lost ${r.lost}, machine ${r.machineBusyCores.toFixed(2)} cores`);
         }
       }
@@ -332,15 +374,17 @@ async function runRepeat(repeat) {
     // (4) latency at sustainable rates.
     for (const session of sessions) {
       const { kind, server, pool, publisher, result } = session;
-      result.latency = {};
-      for (const [name, room, size, rate] of [
+      /** @type {Partial<Record<'small' | 'large', import('./lib/results.ts').LatencyResult>>} */
+      const latencies = {};
+      for (const [name, room, size, rate] of /** @type {const} */ ([
         ['small', 'role:VENDOR', P.smallRoom, 20],
         ['large', 'broadcast', P.rateN, 2],
-      ]) {
+      ])) {
         const r = await latency(server, pool, publisher, room, size, rate);
-        result.latency[name] = r;
+        latencies[name] = r;
         log(`  ${kind}#${repeat} latency ${rate}/s to ${size}: p50 ${r.p50.toFixed(2)} p95 ${r.p95.toFixed(2)} p99 ${r.p99.toFixed(2)} ms (server event loop blocked ≤ ${r.serverLoopDelayMaxMs?.toFixed(0)} ms, machine ${r.machineBusyCores.toFixed(2)} cores busy)`);
       }
+      if (latencies.small && latencies.large) result.latency = { small: latencies.small, large: latencies.large };
       const counts = await pool.all('count');
       result.unexpectedCloses = counts.reduce((s, c) => s + c.unexpectedCloses, 0);
     }
@@ -349,18 +393,19 @@ async function runRepeat(repeat) {
     const gateway = sessions.find((session) => session.kind === 'gateway');
     if (gateway && P.presence) {
       // Each slice as long as a whole throughput phase (~0.5 M deliveries at full size): shorter ones measured GC.
-      const options = { room: 'broadcast', roomSize: P.rateN, events: phaseEvents('burst', P.rateN), slices: P.slices };
+      const options = { room: /** @type {Room} */ ('broadcast'), roomSize: P.rateN, events: phaseEvents('burst', P.rateN), slices: P.slices };
       gateway.result.presence = await presenceCost(gateway, options, throughputSlice, log);
     }
   } finally {
     for (const session of sessions) await closeSession(session);
   }
   // In the order of --servers, whatever order they ran in.
-  return servers.map((kind) => [...sessions, ...closed].find((s) => s.kind === kind).result);
+  return servers.flatMap((kind) => [...sessions, ...closed].find((s) => s.kind === kind)?.result ?? []);
 }
 
 async function main() {
   mkdirSync(flags.out, { recursive: true });
+  /** @type {import('./lib/report.mjs').Machine} */
   const machine = {
     cpus: cpus().length,
     model: cpus()[0]?.model,
@@ -371,6 +416,7 @@ async function main() {
   log(`machine: ${machine.cpus} × ${machine.model}, ${machine.memGiB} GiB, node ${machine.node}, load ${machine.loadAtStart}`);
   log('parameters:', JSON.stringify(P));
   if (servers.includes('gateway') || flags.hold || flags['hold-only']) useGatewayEntry(flags.gateway);
+  if (flags['gateway-b']) useOtherGateway(flags['gateway-b']);
   machine.gateway = flags.gateway;
   const runs = [];
   if (!flags['hold-only']) {

@@ -18,7 +18,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  adminToken,
   loadAverage,
   median,
   percentile,
@@ -26,10 +25,11 @@ import {
   ROOT,
   sleep,
   SourceAddresses,
+  startLoadGenerators,
   startServer,
-  startWorkers,
   useGatewayEntry,
 } from './lib/harness.mjs';
+import { adminToken } from './lib/tokens.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -54,26 +54,31 @@ for (const [name, value] of Object.entries({ users, tabs, repeats, rounds, broad
   if (!Number.isSafeInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer, got ${value}`);
 }
 
+/** @typedef {'per tab' | 'shared'} Mode */
+/** @type {Record<Mode, number>} */
 const MODES = { 'per tab': tabs, shared: 1 };
-const log = (...args) => console.log(...args);
+const log = (/** @type {unknown[]} */ ...args) => console.log(...args);
 const addresses = new SourceAddresses();
 
-/** Publishes to every room of `rooms`, `concurrency` requests in flight. */
+/**
+ * Publishes to every room of `rooms`, `concurrency` requests in flight.
+ * @param {Publisher} publisher @param {readonly string[]} rooms
+ */
 async function publishAll(publisher, rooms, concurrency = 32) {
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(concurrency, rooms.length) }, async () => {
-      while (next < rooms.length) await publisher.post(rooms[next++]);
+      while (next < rooms.length) await publisher.post(/** @type {import('@payments-system/protocol').Room} */ (rooms[next++]));
     }),
   );
 }
 
-async function runMode(mode) {
+async function runMode(/** @type {Mode} */ mode) {
   const socketsPerUser = MODES[mode];
   const sockets = users * socketsPerUser;
   const secret = randomBytes(32).toString('hex');
   const server = await startServer('gateway', { secret });
-  const pool = await startWorkers(workers);
+  const pool = await startLoadGenerators(workers);
   const publisher = new Publisher(server.url, adminToken(secret));
   try {
     await pool.all('tokens', { secret, from: 0, count: users, vendorBelow: 0 });
@@ -143,9 +148,10 @@ async function runMode(mode) {
 useGatewayEntry('bundle');
 const started = new Date();
 log(`bench:tabs: ${users} users × ${tabs} tabs, ${repeats} repeat(s), ${rounds} event(s) per user room, ${broadcasts} broadcast(s)`);
+/** @type {Array<{ repeat: number } & Awaited<ReturnType<typeof runMode>>>} */
 const runs = [];
 for (let repeat = 1; repeat <= repeats; repeat++) {
-  for (const mode of Object.keys(MODES)) {
+  for (const mode of /** @type {Mode[]} */ (Object.keys(MODES))) {
     const run = await runMode(mode);
     runs.push({ repeat, ...run });
     log(
@@ -156,6 +162,10 @@ for (let repeat = 1; repeat <= repeats; repeat++) {
   }
 }
 
+/**
+ * @typedef {'sockets' | 'rssMiB' | 'heapMiB' | 'handshakeCpuMs' | 'roomCpuMs' | 'roomFanOutCpuMs' | 'roomDeliveries' | 'roomP99Ms' | 'broadcastCpuMs' | 'broadcastP99Ms'} FigureKey
+ * @type {Array<[string, FigureKey, (v: number) => string]>}
+ */
 const FIGURES = [
   ['sockets at the gateway', 'sockets', (v) => v.toFixed(0)],
   ['RSS with the users connected, MiB', 'rssMiB', (v) => v.toFixed(1)],

@@ -30,7 +30,7 @@ const { values: flags } = parseArgs({
 const seconds = Number(flags.seconds);
 const tabsPerUser = Number(flags.tabs);
 const ACCOUNTS = ['Alice Customer', 'Bob Customer', 'Ada Admin'];
-const log = (...args) => console.error(`[token-refresh ${new Date().toISOString().slice(11, 19)}]`, ...args);
+const log = (/** @type {unknown[]} */ ...args) => console.error(`[token-refresh ${new Date().toISOString().slice(11, 19)}]`, ...args);
 const appDir = join(ROOT, 'dist', 'shell', 'browser');
 
 function buildAppIfMissing() {
@@ -58,6 +58,7 @@ async function startGateway() {
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  /** @type {string} */
   const url = await new Promise((resolve, reject) => {
     let buffered = '';
     child.stdout.on('data', (chunk) => {
@@ -72,9 +73,9 @@ async function startGateway() {
 }
 
 /** The gateway's counters (GET /metrics answers loopback clients without a token). */
-async function counters(url) {
+async function counters(/** @type {string} */ url) {
   const text = await (await fetch(`${url}/metrics`)).text();
-  const sum = (name, labels = '') => {
+  const sum = (/** @type {string} */ name, labels = '') => {
     let total = 0;
     for (const match of text.matchAll(new RegExp(`^${name}(\\{[^}]*\\})? (\\d+)$`, 'gm'))) {
       if ((match[1] ?? '').includes(labels)) total += Number(match[2]);

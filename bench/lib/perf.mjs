@@ -10,6 +10,9 @@ const KERNEL_ENTRY = /^(entry_SYSCALL|do_syscall_64|asm_|irq_exit|__irq_exit|han
 /** V8's collector, on the main thread or its helper threads. */
 const GARBAGE_COLLECTION = /^v8::internal::(Heap::|Scavenger|ScavengerCollector|MarkCompactCollector|ConcurrentMarking|MinorMarkCompact|Sweeper|IncrementalMarking)/;
 
+/** One process's samples: how many, how many in the kernel, and how many under each function. */
+/** @typedef {{ samples: number, kernel: number, byFunction: Map<string, number> }} Folded */
+
 /**
  * Folds a stream of `perf script` lines into per-process counts, keeping only the samples taken
  * inside one of the process's windows. Each sample is a header line (`<pid>/<tid> <seconds>:`)
@@ -19,17 +22,20 @@ const GARBAGE_COLLECTION = /^v8::internal::(Heap::|Scavenger|ScavengerCollector|
  *   seconds of CLOCK_MONOTONIC (what `perf record -k monotonic` stamps and `process.hrtime` reads)
  */
 export async function foldSamples(lines, windows) {
-  /** @type {Map<number, { samples: number, kernel: number, byFunction: Map<string, number> }>} */
+  /** @type {Map<number, Folded>} */
   const byPid = new Map([...windows.keys()].map((pid) => [pid, { samples: 0, kernel: 0, byFunction: new Map() }]));
+  /** @type {{ pid: number, tid: number, time: number } | undefined} */
   let header;
+  /** @type {string[]} */
   let frames = [];
   const flush = () => {
-    const entry = header && byPid.get(header.pid);
-    if (entry && frames.length > 0 && windows.get(header.pid).some(([start, end]) => header.time >= start && header.time <= end)) {
+    const sample = header;
+    const entry = sample && byPid.get(sample.pid);
+    if (sample && entry && frames.length > 0 && (windows.get(sample.pid) ?? []).some(([start, end]) => sample.time >= start && sample.time <= end)) {
       entry.samples++;
       const inKernel = frames.some((frame) => KERNEL_ENTRY.test(frame));
       if (inKernel) entry.kernel++;
-      const key = attribute(frames, header.pid === header.tid) + (inKernel ? ' [kernel]' : '');
+      const key = attribute(frames, sample.pid === sample.tid) + (inKernel ? ' [kernel]' : '');
       entry.byFunction.set(key, (entry.byFunction.get(key) ?? 0) + 1);
     }
     header = undefined;
@@ -58,7 +64,7 @@ export async function foldSamples(lines, windows) {
  * main thread outside JavaScript (the event loop, the HTTP parser) or another thread (V8's
  * compiler, libuv's pool).
  */
-function attribute(frames, mainThread) {
+function attribute(/** @type {readonly string[]} */ frames, /** @type {boolean} */ mainThread) {
   const js = frames.find((frame) => frame.startsWith('JS:'));
   if (js) return cleanJsName(js);
   if (frames.some((frame) => GARBAGE_COLLECTION.test(frame))) return '(garbage collection)';
@@ -66,7 +72,7 @@ function attribute(frames, mainThread) {
 }
 
 /** "JS:*deliver file:///…/dist/gateway/main.mjs:180:31948" → "deliver main.mjs:180:31948" (V8's tier marks dropped). */
-function cleanJsName(frame) {
+function cleanJsName(/** @type {string} */ frame) {
   return (
     frame
       .replace(/^JS:[*^~+]?/, '')
@@ -76,7 +82,11 @@ function cleanJsName(frame) {
   );
 }
 
-/** Runs `perf script` on a recording and folds the samples of the windows' processes. */
+/**
+ * Runs `perf script` on a recording and folds the samples of the windows' processes.
+ * @param {string} file
+ * @param {ReadonlyMap<number, ReadonlyArray<readonly [number, number]>>} windows
+ */
 export async function readRecording(file, windows) {
   const child = spawn('perf', ['script', '-i', file, '-F', 'pid,tid,time,ip,sym', '--pid', [...windows.keys()].join(',')], {
     stdio: ['ignore', 'pipe', 'ignore'],
@@ -88,7 +98,13 @@ export async function readRecording(file, windows) {
   return folded;
 }
 
-/** The functions whose samples per operation differ most between two processes. */
+/**
+ * The functions whose samples per operation differ most between two processes.
+ * @param {Folded} a
+ * @param {Folded} b
+ * @param {number} opsA
+ * @param {number} opsB
+ */
 export function largestDifferences(a, b, opsA, opsB, count = 25) {
   const names = new Set([...a.byFunction.keys(), ...b.byFunction.keys()]);
   return [...names]

@@ -6,8 +6,15 @@
 // measured is the broadcast loop with the presence registries populated.
 import { median } from './harness.mjs';
 
+/**
+ * @typedef {import('./harness.mjs').LoadGenerators} LoadGenerators
+ * @typedef {import('./results.ts').RunResult} RunResult
+ * @typedef {import('./results.ts').PresenceResult} PresenceResult
+ * @typedef {{ expected: number, received: number, cpuMicros: number }} Slice
+ */
+
 /** Every socket of the pool starts (or stops) watching; resolves once the gateway answered them all. */
-async function setWatches(pool, watch) {
+async function setWatches(/** @type {LoadGenerators} */ pool, /** @type {boolean} */ watch) {
   const answers = await pool.all('presence', { watch });
   const missing = answers.reduce((sum, a) => sum + a.missing, 0);
   if (missing > 0) throw new Error(`presence: ${missing} watch requests unanswered`);
@@ -17,8 +24,15 @@ async function setWatches(pool, watch) {
 /**
  * `slice(session, room, roomSize, mode, events)` is run.mjs's throughput slice. Returns the CPU per
  * delivery with and without watchers, their ratio, and the watches that were in place.
+ * @template {{ pool: LoadGenerators }} S
+ * @param {S} session
+ * @param {{ room: import('@payments-system/protocol').Room, roomSize: number, events: number, slices: number }} phase
+ * @param {(session: S, room: import('@payments-system/protocol').Room, roomSize: number, mode: 'burst', events: number) => Promise<Slice>} slice
+ * @param {(...args: unknown[]) => void} log
+ * @returns {Promise<PresenceResult>}
  */
 export async function presenceCost(session, { room, roomSize, events, slices }, slice, log) {
+  /** @type {{ without: Slice[], with: Slice[] }} */
   const parts = { without: [], with: [] };
   let watches = 0;
   for (let i = 0; i < slices; i++) {
@@ -33,22 +47,23 @@ export async function presenceCost(session, { room, roomSize, events, slices }, 
     }
   }
   await setWatches(session.pool, false);
-  const perDelivery = (list) => list.reduce((s, p) => s + p.cpuMicros, 0) / list.reduce((s, p) => s + p.received, 0);
+  const perDelivery = (/** @type {Slice[]} */ list) => list.reduce((s, p) => s + p.cpuMicros, 0) / list.reduce((s, p) => s + p.received, 0);
   const lost = [...parts.without, ...parts.with].reduce((s, p) => s + p.expected - p.received, 0);
+  const cpuPerDeliveryUs = { without: perDelivery(parts.without), with: perDelivery(parts.with) };
   const result = {
     room,
     roomSize,
     watches,
     slices,
     lost,
-    cpuPerDeliveryUs: { without: perDelivery(parts.without), with: perDelivery(parts.with) },
+    cpuPerDeliveryUs,
     // Per slice, to show the noise next to the difference.
     slicesUs: {
       without: parts.without.map((p) => p.cpuMicros / p.received),
       with: parts.with.map((p) => p.cpuMicros / p.received),
     },
+    ratio: cpuPerDeliveryUs.with / cpuPerDeliveryUs.without,
   };
-  result.ratio = result.cpuPerDeliveryUs.with / result.cpuPerDeliveryUs.without;
   log(
     `  gateway presence: ${result.cpuPerDeliveryUs.without.toFixed(2)} µs/delivery without watchers, ${result.cpuPerDeliveryUs.with.toFixed(2)} with ${watches} watchers: ×${result.ratio.toFixed(3)}, lost ${lost}`,
   );
@@ -56,14 +71,15 @@ export async function presenceCost(session, { room, roomSize, events, slices }, 
 }
 
 /** The report's lines for phase (5): medians over repeats. */
-export function renderPresence(runs) {
-  const mine = runs.map((r) => r.presence).filter(Boolean);
-  if (mine.length === 0) return '';
-  const m = (get) => median(mine.map(get));
-  const watches = mine[0].watches;
+export function renderPresence(/** @type {readonly RunResult[]} */ runs) {
+  const mine = runs.flatMap((r) => (r.presence ? [r.presence] : []));
+  const first = mine[0];
+  if (first === undefined) return '';
+  const m = (/** @type {(result: PresenceResult) => number} */ get) => median(mine.map(get));
+  const watches = first.watches;
   return [
     '',
-    `Presence watchers and the broadcast path (gateway, ${mine[0].roomSize}-socket room in bursts, median of ${mine.length} run(s)):`,
+    `Presence watchers and the broadcast path (gateway, ${first.roomSize}-socket room in bursts, median of ${mine.length} run(s)):`,
     `| | µs server CPU per delivery |`,
     `|---|---|`,
     `| no watchers | ${m((r) => r.cpuPerDeliveryUs.without).toFixed(2)} |`,

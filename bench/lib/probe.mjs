@@ -9,17 +9,19 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
 
-if (typeof process.send === 'function') {
+const send = process.send?.bind(process);
+if (send) {
   process.channel?.unref();
-  process.on('message', (message) => {
-    if (!message || typeof message !== 'object' || message.probe === undefined) return;
-    const { probe, seq } = message;
+  process.on('message', (/** @type {unknown} */ message) => {
+    // The server's own code may use the channel too: only the probe's requests are answered.
+    if (!message || typeof message !== 'object' || !('probe' in message)) return;
+    const { probe, seq } = /** @type {import('./ipc.ts').ProbeRequest} */ (message);
     if (probe === 'gc') {
       if (typeof globalThis.gc === 'function') {
         globalThis.gc();
         globalThis.gc();
       }
-      process.send({ probe: 'gc', seq, gc: typeof globalThis.gc === 'function' });
+      send(/** @type {import('./ipc.ts').GcDone} */ ({ probe: 'gc', seq, gc: typeof globalThis.gc === 'function' }));
       return;
     }
     if (probe === 'stats') {
@@ -32,7 +34,9 @@ if (typeof process.send === 'function') {
       const loopDelayMaxMs = loopDelay.max / 1e6;
       const loopDelayP99Ms = loopDelay.percentile(99) / 1e6;
       loopDelay.reset();
-      process.send({ probe: 'stats', seq, loopDelayMaxMs, loopDelayP99Ms, cpuMicros: cpu.user + cpu.system, userMicros: cpu.user, rss: mem.rss, heapUsed: mem.heapUsed, external: mem.external, fds });
+      /** @type {import('./ipc.ts').ServerStats} */
+      const stats = { probe: 'stats', seq, loopDelayMaxMs, loopDelayP99Ms, cpuMicros: cpu.user + cpu.system, userMicros: cpu.user, rss: mem.rss, heapUsed: mem.heapUsed, external: mem.external, fds };
+      send(stats);
     }
   });
 }

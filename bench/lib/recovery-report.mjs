@@ -1,13 +1,15 @@
 // The table and chart of `npm run bench:recovery`.
-const fmt = (v, digits = 0) => (Number.isFinite(v) ? v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '—');
-const pct = (v) => `${fmt(v * 100, 1)} %`;
+/** @typedef {import('./results.ts').RecoveryReport} RecoveryReport */
 
-export function renderRecoveryTable({ parameters: P, result: r, machine, somaxconn }) {
+const fmt = (/** @type {number | undefined} */ v, digits = 0) => (v !== undefined && Number.isFinite(v) ? v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '—');
+const pct = (/** @type {number} */ v) => `${fmt(v * 100, 1)} %`;
+
+export function renderRecoveryTable(/** @type {RecoveryReport} */ { parameters: P, result: r, machine, somaxconn }) {
   const failed = Object.entries(r.outcomes).filter(([outcome]) => outcome !== 'resumed');
   const lines = [
     `| clients | traffic (events/s to ${fmt(P.users)} users + role:CUSTOMER) | jitter | resumed | failed (reason) | lost | duplicated | out of order | live again p50 / p99 / max | B CPU (storm avg / peak 250 ms) | Redis CPU (avg / peak) | ListenOverflows / ListenDrops / SYN retrans |`,
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
-    `| ${fmt(r.clients)} | ${fmt(r.publishedPerSecond)} (${fmt(P.rate)} + ${fmt(P.sharedRate)}) | ${fmt(P.jitterMinMs / 1000, 1)}–${fmt(P.jitterMaxMs / 1000, 1)} s | ${pct(r.resumedShare)} | ${failed.length ? failed.map(([o, n]) => `${o} ${fmt(n)}`).join(', ') : '0'} | ${fmt(r.lost)} | ${fmt(r.duplicated)} | ${fmt(r.outOfOrder)} | ${fmt(r.liveMs.p50 / 1000, 2)} / ${fmt(r.liveMs.p99 / 1000, 2)} / ${fmt(r.liveMs.max / 1000, 2)} s | ${pct(r.bCoresStorm)} / ${pct(r.bCoresPeak)} of a core | ${pct(r.redisCoresStorm)} / ${pct(r.redisCoresPeak)} | ${fmt(r.tcp.listenOverflows)} / ${fmt(r.tcp.listenDrops)} / ${fmt(r.tcp.synRetrans)} |`,
+    `| ${fmt(r.clients)} | ${fmt(r.publishedPerSecond)} (${fmt(P.rate)} + ${fmt(P.sharedRate)}) | ${fmt(P.jitterMinMs / 1000, 1)}–${fmt(P.jitterMaxMs / 1000, 1)} s | ${pct(r.resumedShare)} | ${failed.length ? failed.map(([o, n]) => `${o} ${fmt(n)}`).join(', ') : '0'} | ${fmt(r.lost)} | ${fmt(r.duplicated)} | ${fmt(r.outOfOrder)} | ${fmt(r.liveMs.p50 / 1000, 2)} / ${fmt(r.liveMs.p99 / 1000, 2)} / ${fmt((r.liveMs.max ?? NaN) / 1000, 2)} s | ${pct(r.bCoresStorm)} / ${pct(r.bCoresPeak)} of a core | ${pct(r.redisCoresStorm)} / ${pct(r.redisCoresPeak)} | ${fmt(r.tcp.listenOverflows)} / ${fmt(r.tcp.listenDrops)} / ${fmt(r.tcp.synRetrans)} |`,
     '',
     `Targets: 100 % resumed (${r.resumedShare === 1 ? 'met' : '**not met**'}), 0 lost (${r.lost === 0 ? 'met' : '**not met**'}), 0 duplicated (${r.duplicated === 0 ? 'met' : '**not met**'}), ` +
       `99 % live within the jitter window + 2 s = ${fmt(r.targetLiveMs / 1000, 1)} s (${r.liveMs.p99 <= r.targetLiveMs ? 'met' : '**not met**'}).`,
@@ -26,7 +28,7 @@ export function renderRecoveryTable({ parameters: P, result: r, machine, somaxco
 }
 
 /** Clients live again over time since the kill, and the CPU of B and Redis beside it. */
-export async function renderRecoveryChart({ parameters: P, result: r, timeline, liveCurve }) {
+export async function renderRecoveryChart(/** @type {RecoveryReport} */ { parameters: P, result: r, timeline, liveCurve }) {
   const vega = await import('vega');
   const vl = await import('vega-lite');
   const cpu = timeline
@@ -37,7 +39,9 @@ export async function renderRecoveryChart({ parameters: P, result: r, timeline, 
       { t: +s.t.toFixed(2), process: 'load generator', cores: +s.loadgenCores.toFixed(3) },
     ]);
   const end = Math.max(...cpu.map((s) => s.t), P.jitterMaxMs / 1000 + 2);
+  /** @type {import('vega-lite/types_unstable/channeldef.js').PositionDef<string>} */
   const x = { field: 't', type: 'quantitative', title: 'seconds since kill -9 of gateway A', scale: { domain: [-1, Math.ceil(end)] } };
+  /** @type {import('vega-lite').TopLevelSpec} */
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: { text: `${r.clients.toLocaleString('en-US')} clients, ${Math.round(r.publishedPerSecond)} events/s, jitter ${P.jitterMinMs / 1000}–${P.jitterMaxMs / 1000} s`, fontSize: 13 },

@@ -11,11 +11,12 @@ const REDIS = process.env.REDIS_SERVER_BIN ?? '/usr/bin/redis-server';
 export async function freePort() {
   const server = createServer().listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address();
+  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
   await new Promise((resolve) => server.close(resolve));
   return port;
 }
 
+/** @param {number} port @param {import('node:child_process').ChildProcess} child */
 async function waitForPort(port, child, timeoutMs = 10_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -34,7 +35,10 @@ async function waitForPort(port, child, timeoutMs = 10_000) {
   }
 }
 
-/** `args`: more options (`--replicaof 127.0.0.1 <port>` for a replica). */
+/**
+ * `args`: more options (`--replicaof 127.0.0.1 <port>` for a replica).
+ * @param {{ args?: string[] }} [options]
+ */
 export async function startRedis({ args = [] } = {}) {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'bench-redis-'));
@@ -52,7 +56,7 @@ export async function startRedis({ args = [] } = {}) {
     pid: child.pid,
     /** CPU seconds (user + system) the server has used, from /proc. */
     cpuSeconds() {
-      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      const fields = (readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
       return (Number(fields[11]) + Number(fields[12])) / 100;
     },
     async stop() {

@@ -1,7 +1,24 @@
 // Medians and spreads over repeated runs, the ratio table against the issue's targets, and the chart.
 import { LABELS, median, spread } from './harness.mjs';
 
-/** Every figure: where it comes from in one run, its unit, and whether lower is better. */
+/**
+ * @typedef {import('./harness.mjs').ServerKind} ServerKind
+ * @typedef {import('./results.ts').RunResult} RunResult
+ * @typedef {'bare' | 'bare-jwt' | 'sio'} Baseline
+ * @typedef {{ median: number, min: number, max: number, values: number[] }} Figure
+ * @typedef {{
+ *   figures: Partial<Record<ServerKind, Record<string, Figure> & { load?: Array<[number, number | undefined]> }>>,
+ *   ratios: Record<string, Record<Baseline, number>>,
+ *   targets: Array<Target & { value: number, met: boolean | null }>,
+ * }} Summary
+ * @typedef {{ metric: string, vs: Baseline, text: string, max?: number, min?: number, strict?: boolean, invert?: boolean }} Target
+ */
+
+/**
+ * Every figure: where it comes from in one run (a phase the server did not run throws: no figure),
+ * its unit, and whether lower is better.
+ * @type {Array<{ key: string, label: string, unit: string, lower: boolean, get: (r: Required<RunResult>) => number }>}
+ */
 export const METRICS = [
   { key: 'memKiB', label: 'memory per idle connection', unit: 'KiB', lower: true, get: (r) => r.memory.bytesPerConnection / 1024 },
   { key: 'heapKiB', label: 'JS heap per idle connection', unit: 'KiB', lower: true, get: (r) => r.memory.heapBytesPerConnection / 1024 },
@@ -11,21 +28,25 @@ export const METRICS = [
   { key: 'connClientCpuUs', label: '  load-generator CPU per connection setup', unit: 'µs', lower: true, get: (r) => r.connect.loadGenCpuPerConnectionUs },
   ...['small', 'large'].flatMap((room) =>
     ['isolated', 'burst'].flatMap((mode) => [
-      { key: `cpu-${room}-${mode}`, label: `server CPU per delivery, ${room} room, ${mode}`, unit: 'µs', lower: true, get: (r) => r.throughput[`${room}-${mode}`].cpuPerDeliveryUs },
-      { key: `fcpu-${room}-${mode}`, label: `  fan-out only (minus publish request), ${room} room, ${mode}`, unit: 'µs', lower: true, get: (r) => r.throughput[`${room}-${mode}`].fanOutCpuPerDeliveryUs },
-      { key: `ucpu-${room}-${mode}`, label: `  of which user-space CPU, ${room} room, ${mode}`, unit: 'µs', lower: true, get: (r) => r.throughput[`${room}-${mode}`].userCpuPerDeliveryUs },
-      { key: `dps-${room}-${mode}`, label: `deliveries/s, ${room} room, ${mode}`, unit: '/s', lower: false, get: (r) => r.throughput[`${room}-${mode}`].deliveriesPerSecond },
+      { key: `cpu-${room}-${mode}`, label: `server CPU per delivery, ${room} room, ${mode}`, unit: 'µs', lower: true, get: (/** @type {Required<RunResult>} */ r) => r.throughput[`${room}-${mode}`].cpuPerDeliveryUs },
+      { key: `fcpu-${room}-${mode}`, label: `  fan-out only (minus publish request), ${room} room, ${mode}`, unit: 'µs', lower: true, get: (/** @type {Required<RunResult>} */ r) => r.throughput[`${room}-${mode}`].fanOutCpuPerDeliveryUs },
+      { key: `ucpu-${room}-${mode}`, label: `  of which user-space CPU, ${room} room, ${mode}`, unit: 'µs', lower: true, get: (/** @type {Required<RunResult>} */ r) => r.throughput[`${room}-${mode}`].userCpuPerDeliveryUs },
+      { key: `lcpu-${room}-${mode}`, label: `  load-generator CPU per delivery, ${room} room, ${mode}`, unit: 'µs', lower: true, get: (/** @type {Required<RunResult>} */ r) => r.throughput[`${room}-${mode}`].loadGenCpuPerDeliveryUs },
+      { key: `dps-${room}-${mode}`, label: `deliveries/s, ${room} room, ${mode}`, unit: '/s', lower: false, get: (/** @type {Required<RunResult>} */ r) => r.throughput[`${room}-${mode}`].deliveriesPerSecond },
     ]),
   ),
-  ...['small', 'large'].flatMap((room) =>
+  .../** @type {const} */ (['small', 'large']).flatMap((room) =>
     [
-      ...['p50', 'p95', 'p99'].map((p) => ({ key: `lat-${room}-${p}`, label: `latency ${p}, ${room} room`, unit: 'ms', lower: true, get: (r) => r.latency[room][p] })),
-      { key: `loop-${room}`, label: `  server event loop, longest block in that phase, ${room} room`, unit: 'ms', lower: true, get: (r) => r.latency[room].serverLoopDelayMaxMs },
+      .../** @type {const} */ (['p50', 'p95', 'p99']).map((p) => ({ key: `lat-${room}-${p}`, label: `latency ${p}, ${room} room`, unit: 'ms', lower: true, get: (/** @type {Required<RunResult>} */ r) => r.latency[room][p] })),
+      { key: `loop-${room}`, label: `  server event loop, longest block in that phase, ${room} room`, unit: 'ms', lower: true, get: (/** @type {Required<RunResult>} */ r) => r.latency[room].serverLoopDelayMaxMs },
     ],
   ),
 ];
 
-/** The issue's targets, as ratios gateway ÷ baseline. `invert` compares baseline ÷ gateway. */
+/**
+ * The issue's targets, as ratios gateway ÷ baseline. `invert` compares baseline ÷ gateway.
+ * @type {Target[]}
+ */
 export const TARGETS = [
   { metric: 'cpu-small-isolated', vs: 'bare', max: 1.1, text: '≤ 1.10' },
   { metric: 'cpu-large-isolated', vs: 'bare', max: 1.1, text: '≤ 1.10' },
@@ -44,61 +65,76 @@ export const TARGETS = [
   { metric: 'memKiB', vs: 'sio', max: 0.6, text: '≤ 0.6' },
 ];
 
+/**
+ * Medians and spreads of every figure per server, the ratios of the gateway's to each baseline's, and the targets.
+ * @param {readonly RunResult[]} runs
+ * @param {readonly ServerKind[]} servers
+ * @returns {Summary}
+ */
 export function summarize(runs, servers) {
+  /** @type {Summary['figures']} */
   const figures = {};
   for (const kind of servers) {
     const mine = runs.filter((r) => r.kind === kind);
-    figures[kind] = {};
+    /** @type {Record<string, Figure>} */
+    const own = {};
     for (const m of METRICS) {
       const values = mine.map((r) => {
         try {
-          return m.get(r);
+          return m.get(/** @type {Required<RunResult>} */ (r));
         } catch {
           return NaN;
         }
       });
-      const [min, max] = spread(values);
-      figures[kind][m.key] = { median: median(values), min, max, values };
+      const [min = NaN, max = NaN] = spread(values);
+      own[m.key] = { median: median(values), min, max, values };
     }
-    figures[kind].load = mine.map((r) => [r.loadBefore, r.loadAfter]);
+    figures[kind] = Object.assign(own, { load: mine.map((r) => /** @type {[number, number | undefined]} */ ([r.loadBefore, r.loadAfter])) });
   }
-  const ratio = (metric, vs, invert = false) => {
-    const a = figures.gateway?.[metric]?.median;
-    const b = figures[vs]?.[metric]?.median;
+  const ratio = (/** @type {string} */ metric, /** @type {ServerKind} */ vs, invert = false) => {
+    const a = figures.gateway?.[metric]?.median ?? NaN;
+    const b = figures[vs]?.[metric]?.median ?? NaN;
     return invert ? b / a : a / b;
   };
+  /** @type {Summary['ratios']} */
   const ratios = {};
   for (const m of METRICS) {
     ratios[m.key] = { bare: ratio(m.key, 'bare'), 'bare-jwt': ratio(m.key, 'bare-jwt'), sio: ratio(m.key, 'sio') };
   }
   const targets = TARGETS.map((t) => {
     const value = ratio(t.metric, t.vs, t.invert);
-    const met = !Number.isFinite(value) ? null : t.max !== undefined ? (t.strict ? value < t.max : value <= t.max) : value >= t.min;
+    const met = !Number.isFinite(value) ? null : t.max !== undefined ? (t.strict ? value < t.max : value <= t.max) : value >= (t.min ?? -Infinity);
     return { ...t, value, met };
   });
   return { figures, ratios, targets };
 }
 
-const fmt = (v, digits = 2) => (Number.isFinite(v) ? (Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en-US') : v.toFixed(digits)) : '—');
-const cell = (f) => (f ? `${fmt(f.median)} (${fmt(f.min)}–${fmt(f.max)})` : '—');
+const fmt = (/** @type {number} */ v, digits = 2) => (Number.isFinite(v) ? (Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en-US') : v.toFixed(digits)) : '—');
+const cell = (/** @type {Figure | undefined} */ f) => (f ? `${fmt(f.median)} (${fmt(f.min)}–${fmt(f.max)})` : '—');
 
-export function renderTable(summary, machine, hold) {
+/**
+ * @typedef {{ cpus: number, model: string | undefined, memGiB: number, node: string, loadAtStart: number, loadAtEnd?: number, gateway?: string }} Machine
+ * @typedef {Awaited<ReturnType<typeof import('./hold.mjs').holdTest>>} Hold
+ */
+
+/** The table of figures and ratios, the targets, the hold test, and the machine. */
+export function renderTable(/** @type {Summary | undefined} */ summary, /** @type {Machine} */ machine, /** @type {Hold | undefined} */ hold) {
   const lines = [];
   if (summary) {
-    const kinds = Object.keys(summary.figures);
-    const baselines = ['bare', 'bare-jwt', 'sio'].filter((k) => kinds.includes(k));
+    const kinds = /** @type {ServerKind[]} */ (Object.keys(summary.figures));
+    const baselines = /** @type {Baseline[]} */ (['bare', 'bare-jwt', 'sio']).filter((k) => kinds.includes(k));
     lines.push(`| figure | unit | ${kinds.map((k) => LABELS[k]).join(' | ')} | ${baselines.map((k) => `gateway ÷ ${LABELS[k]}`).join(' | ')} |`);
     lines.push(`|---|---|${kinds.map(() => '---').join('|')}|${baselines.map(() => '---').join('|')}|`);
     for (const m of METRICS) {
       lines.push(
-        `| ${m.label} | ${m.unit} | ${kinds.map((k) => cell(summary.figures[k][m.key])).join(' | ')} | ${baselines.map((k) => fmt(summary.ratios[m.key][k])).join(' | ')} |`,
+        `| ${m.label} | ${m.unit} | ${kinds.map((k) => cell(summary.figures[k]?.[m.key])).join(' | ')} | ${baselines.map((k) => fmt(summary.ratios[m.key]?.[k] ?? NaN)).join(' | ')} |`,
       );
     }
     lines.push('', 'Median (min–max) over repeated runs. Targets (from the issue):', '');
     lines.push('| target | vs | ratio | target | met |', '|---|---|---|---|---|');
     for (const t of summary.targets) {
       const m = METRICS.find((x) => x.key === t.metric);
-      lines.push(`| ${m.label}${t.invert ? ' (baseline ÷ gateway)' : ''} | ${LABELS[t.vs]} | ${fmt(t.value)} | ${t.text} | ${t.met === null ? 'n/a' : t.met ? 'yes' : '**no**'} |`);
+      lines.push(`| ${m?.label}${t.invert ? ' (baseline ÷ gateway)' : ''} | ${LABELS[t.vs]} | ${fmt(t.value)} | ${t.text} | ${t.met === null ? 'n/a' : t.met ? 'yes' : '**no**'} |`);
     }
   }
   if (hold) {
@@ -113,9 +149,10 @@ export function renderTable(summary, machine, hold) {
 }
 
 /** A grouped bar chart of ratios to the bare `ws` baseline (1.0 = the practical limit). */
-export async function renderChart(summary) {
+export async function renderChart(/** @type {Summary} */ summary) {
   const vega = await import('vega');
   const vl = await import('vega-lite');
+  /** @type {Array<keyof typeof names>} */
   const shown = ['memKiB', 'connCpuUs', 'cpu-small-isolated', 'cpu-small-burst', 'cpu-large-isolated', 'cpu-large-burst', 'lat-small-p99', 'lat-large-p99'];
   const names = {
     memKiB: 'memory / conn',
@@ -129,12 +166,13 @@ export async function renderChart(summary) {
   };
   const values = [];
   for (const key of shown) {
-    const bare = summary.figures.bare?.[key]?.median;
-    for (const kind of Object.keys(summary.figures)) {
-      const v = summary.figures[kind][key]?.median;
+    const bare = summary.figures.bare?.[key]?.median ?? NaN;
+    for (const kind of /** @type {ServerKind[]} */ (Object.keys(summary.figures))) {
+      const v = summary.figures[kind]?.[key]?.median ?? NaN;
       if (Number.isFinite(v) && Number.isFinite(bare) && bare > 0) values.push({ figure: names[key], server: LABELS[kind], ratio: +(v / bare).toFixed(3) });
     }
   }
+  /** @type {import('vega-lite').TopLevelSpec} */
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: { text: 'Cost relative to a bare ws server (lower is better; 1.0 = bare ws)', fontSize: 13 },

@@ -6,55 +6,70 @@
 // A failed reconnect is retried after a full-jitter backoff (up to 4 s). At the end each client's
 // events are checked against what the publisher had accepted for its rooms.
 import WebSocket from 'ws';
-import jwt from 'jsonwebtoken';
-import { createSecretKey } from 'node:crypto';
+import { compareEventIds as compareIds } from '../lib/gateway.mjs';
+import { secretKey, userToken } from '../lib/tokens.mjs';
 
+/**
+ * @typedef {import('../lib/ipc.ts').RecoveringProtocol} RecoveringProtocol
+ * @typedef {import('@payments-system/protocol').ServerMessage} ServerMessage
+ * @typedef {{ readonly id: string }} HeldEvent
+ */
+
+/** @type {Client[]} */
 const clients = [];
 let jitter = { min: 1000, max: 4000 };
 
-/** Negative when a comes first (ids are `<ms>-<seq>`). */
-function compareIds(a, b) {
-  const dashA = a.indexOf('-');
-  const dashB = b.indexOf('-');
-  const msA = Number(a.slice(0, dashA));
-  const msB = Number(b.slice(0, dashB));
-  if (msA !== msB) return msA - msB;
-  return Number(a.slice(dashA + 1)) - Number(b.slice(dashB + 1));
-}
-
 class Client {
+  /** @param {number} index @param {string} token @param {string} url @param {string} fallbackUrl @param {string | undefined} localAddress */
   constructor(index, token, url, fallbackUrl, localAddress) {
     this.index = index;
     this.token = token;
     this.url = url;
     this.fallbackUrl = fallbackUrl;
     this.localAddress = localAddress;
+    /** @type {string[]} */
     this.received = [];
+    /** @type {string | undefined} */
     this.lastId = undefined;
     this.resuming = false;
+    /** @type {HeldEvent[]} */
     this.held = [];
     this.liveDuplicates = 0;
     this.overlapDropped = 0;
+    /** @type {number | undefined} */
     this.closedAt = undefined;
-    /** When the gateway answered the resume (or the socket opened, without a position). */
+    /**
+     * When the gateway answered the resume (or the socket opened, without a position).
+     * @type {number | undefined}
+     */
     this.liveAt = undefined;
+    /** @type {string | undefined} */
     this.outcome = undefined;
     this.reconnectAttempts = 0;
-    /** When the first reconnect attempt started, and when its socket opened (the 101). */
+    /**
+     * When the first reconnect attempt started, and when its socket opened (the 101).
+     * @type {number | undefined}
+     */
     this.reconnectingAt = undefined;
+    /** @type {number | undefined} */
     this.openedAt = undefined;
+    /** @type {Record<string, number>} */
     this.connectFailures = {};
     this.stopped = false;
+    /** @type {WebSocket | undefined} */
+    this.ws = undefined;
   }
 
+  /** @param {string} url @param {(opened: boolean) => void} [onSettled] */
   open(url, onSettled) {
     const target = new URL(`${url}/ws`);
     if (this.lastId !== undefined) target.searchParams.set('since', this.lastId);
     const ws = new WebSocket(target, ['bearer', this.token], { localAddress: this.localAddress, perMessageDeflate: false, handshakeTimeout: 15_000 });
     this.ws = ws;
     let opened = false;
-    ws.on('error', (error) => {
-      if (!opened) this.connectFailures[error.code ?? error.message] = (this.connectFailures[error.code ?? error.message] ?? 0) + 1;
+    ws.on('error', (/** @type {NodeJS.ErrnoException} */ error) => {
+      const why = error.code ?? error.message;
+      if (!opened) this.connectFailures[why] = (this.connectFailures[why] ?? 0) + 1;
     });
     ws.on('unexpected-response', (request, response) => {
       this.connectFailures[`HTTP ${response.statusCode}`] = (this.connectFailures[`HTTP ${response.statusCode}`] ?? 0) + 1;
@@ -81,14 +96,18 @@ class Client {
     });
   }
 
+  /**
+   * A room event (it has an id) or one of the gateway's answers; only `resumed` and `recovery:failed` matter here.
+   * @param {HeldEvent | { type: string, payload: { reason?: string } }} message
+   */
   onMessage(message) {
-    if (message.id !== undefined) {
+    if ('id' in message && message.id !== undefined) {
       if (this.resuming) this.held.push(message);
       else if (this.lastId !== undefined && compareIds(message.id, this.lastId) <= 0) this.liveDuplicates++;
       else this.deliver(message);
       return;
     }
-    if (message.type === 'resumed' || message.type === 'recovery:failed') {
+    if ('type' in message && (message.type === 'resumed' || message.type === 'recovery:failed')) {
       this.resuming = false;
       const held = this.held.sort((a, b) => compareIds(a.id, b.id));
       this.held = [];
@@ -103,12 +122,12 @@ class Client {
     }
   }
 
-  deliver(event) {
+  deliver(/** @type {HeldEvent} */ event) {
     this.received.push(event.id);
     this.lastId = event.id;
   }
 
-  onClose(ws, opened) {
+  onClose(/** @type {WebSocket} */ ws, /** @type {boolean} */ opened) {
     if (ws !== this.ws || this.stopped) return;
     this.resuming = false;
     this.held = [];
@@ -129,6 +148,7 @@ class Client {
     }, delay);
   }
 
+  /** @param {readonly string[]} expected @returns {import('../lib/ipc.ts').ClientReport} */
   report(expected) {
     const seen = new Set(this.received);
     let lost = 0;
@@ -158,12 +178,12 @@ class Client {
 }
 
 /** Opens every client's first connection, `concurrency` handshakes at a time. */
-async function connectAll({ url, concurrency }) {
+async function connectAll(/** @type {RecoveringProtocol['connect']['args']} */ { url, concurrency }) {
   let next = 0;
   let failed = 0;
   async function lane() {
     while (next < clients.length) {
-      const client = clients[next++];
+      const client = /** @type {Client} */ (clients[next++]);
       const ok = await new Promise((resolve) => client.open(url, resolve));
       if (!ok) failed++;
     }
@@ -173,7 +193,8 @@ async function connectAll({ url, concurrency }) {
 }
 
 /** Merges two id-ordered lists. */
-function merge(a, b) {
+function merge(/** @type {readonly string[]} */ a, /** @type {readonly string[]} */ b) {
+  /** @type {string[]} */
   const out = [];
   let i = 0;
   let j = 0;
@@ -184,57 +205,67 @@ function merge(a, b) {
   return out;
 }
 
-process.on('message', async (message) => {
-  const { cmd, seq } = message;
+/**
+ * Answers the orchestrator.
+ * @template {keyof RecoveringProtocol & string} C
+ * @param {import('../lib/ipc.ts').Reply<RecoveringProtocol, C> | import('../lib/ipc.ts').Failure | { ready: true }} message
+ */
+function send(message) {
+  process.send?.(message);
+}
+
+process.on('message', async (/** @type {import('../lib/ipc.ts').Request<RecoveringProtocol> | { cmd: 'exit', seq: number }} */ message) => {
+  const { seq } = message;
   try {
-    if (cmd === 'setup') {
-      const key = createSecretKey(Buffer.from(message.secret, 'utf8'));
+    if (message.cmd === 'setup') {
+      const key = secretKey(message.secret);
       jitter = { min: message.jitterMinMs, max: message.jitterMaxMs };
       for (let i = 0; i < message.count; i++) {
         const index = message.from + i;
-        const token = jwt.sign({ userId: `u${index}`, email: `u${index}@bench.test`, role: 'CUSTOMER' }, key, { algorithm: 'HS256', expiresIn: 3600 });
+        const token = userToken(key, `u${index}`, 'CUSTOMER');
         clients.push(new Client(index, token, message.url, message.fallbackUrl, message.sourceAddresses[i % message.sourceAddresses.length]));
       }
-      process.send({ seq, ok: true });
-    } else if (cmd === 'connect') {
-      process.send({ seq, ...(await connectAll(message)) });
-    } else if (cmd === 'progress') {
+      send({ seq, ok: true });
+    } else if (message.cmd === 'connect') {
+      send({ seq, ...(await connectAll(message)) });
+    } else if (message.cmd === 'progress') {
       // Times (ms since the epoch) at which each client that lost its socket was live again.
+      /** @type {number[]} */
       const live = [];
       let closed = 0;
       for (const client of clients) {
         if (client.closedAt !== undefined) closed++;
         if (client.liveAt !== undefined) live.push(client.liveAt);
       }
-      process.send({ seq, closed, live, open: clients.filter((c) => c.ws?.readyState === WebSocket.OPEN && !c.resuming).length });
-    } else if (cmd === 'lastReceived') {
+      send({ seq, closed, live, open: clients.filter((c) => c.ws?.readyState === WebSocket.OPEN && !c.resuming).length });
+    } else if (message.cmd === 'lastReceived') {
       // Whether every client has received the newest expected event of its rooms.
       const { user, shared } = message;
       let missing = 0;
       for (const client of clients) {
         const mine = user[client.index] ?? [];
-        const last = [mine.at(-1), shared.at(-1)].filter(Boolean).sort(compareIds).at(-1);
+        const last = [mine.at(-1), shared.at(-1)].filter((id) => id !== undefined).sort(compareIds).at(-1);
         if (last !== undefined && !(client.lastId !== undefined && compareIds(client.lastId, last) >= 0)) missing++;
       }
-      process.send({ seq, missing });
-    } else if (cmd === 'report') {
+      send({ seq, missing });
+    } else if (message.cmd === 'report') {
       const { user, shared } = message;
-      process.send({ seq, clients: clients.map((client) => client.report(merge(user[client.index] ?? [], shared))) });
-    } else if (cmd === 'cpu') {
+      send({ seq, clients: clients.map((client) => client.report(merge(user[client.index] ?? [], shared))) });
+    } else if (message.cmd === 'cpu') {
       const { user, system } = process.cpuUsage();
-      process.send({ seq, cpuMicros: user + system });
-    } else if (cmd === 'stop') {
+      send({ seq, cpuMicros: user + system });
+    } else if (message.cmd === 'stop') {
       for (const client of clients) {
         client.stopped = true;
         client.ws?.terminate();
       }
-      process.send({ seq, ok: true });
-    } else if (cmd === 'exit') {
+      send({ seq, ok: true });
+    } else if (message.cmd === 'exit') {
       process.exit(0);
     }
   } catch (error) {
-    process.send({ seq, error: String(error?.stack ?? error) });
+    send({ seq, error: String(error instanceof Error ? error.stack : error) });
   }
 });
 process.on('disconnect', () => process.exit(0));
-process.send({ ready: true });
+send({ ready: true });

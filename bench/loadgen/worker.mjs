@@ -6,22 +6,33 @@
 //   bare-jwt: like the gateway (bare ws verifying the token)
 //   sio:     Engine.IO v4 / Socket.IO v5 over a plain websocket (/socket.io/?EIO=4&transport=websocket)
 import WebSocket from 'ws';
-import jwt from 'jsonwebtoken';
-import { createSecretKey } from 'node:crypto';
 import { sentAt } from '../lib/envelope.mjs';
+import { secretKey, userToken } from '../lib/tokens.mjs';
 
+/**
+ * @typedef {import('../lib/ipc.ts').LoadGenProtocol} LoadGenProtocol
+ * @typedef {WebSocket & { benchUser?: string, benchClosing?: boolean }} LoadSocket
+ */
+
+/** @type {LoadSocket[]} */
 const sockets = [];
+/** @type {number[]} */
 let latencies = [];
 let received = 0;
 let unexpectedCloses = 0;
+/** @type {Record<string, number>} */
 let closeCodes = {};
+/** @type {string[]} */
 let tokens = [];
 let sampleEvery = 1;
-/** Presence answers received while phase (5) sets watches; undefined otherwise. */
+/**
+ * Presence answers received while phase (5) sets watches; undefined otherwise.
+ * @type {number | undefined}
+ */
 let presenceAnswers;
 
 /** Each socket watches (or stops watching) its own user's room (what a customer may watch); waits for every answer. */
-async function presence({ watch }) {
+async function presence(/** @type {LoadGenProtocol['presence']['args']} */ { watch }) {
   presenceAnswers = 0;
   let sent = 0;
   for (const ws of sockets) {
@@ -29,28 +40,36 @@ async function presence({ watch }) {
     sent++;
   }
   const deadline = Date.now() + 60_000;
-  while (presenceAnswers < sent && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-  const missing = sent - presenceAnswers;
+  while ((presenceAnswers ?? 0) < sent && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  const missing = sent - (presenceAnswers ?? 0);
   presenceAnswers = undefined;
   return { sent, missing };
 }
 
+/**
+ * Answers the orchestrator.
+ * @template {keyof LoadGenProtocol & string} C
+ * @param {import('../lib/ipc.ts').Reply<LoadGenProtocol, C> | import('../lib/ipc.ts').Failure | { ready: true }} message
+ */
 function send(message) {
-  process.send(message);
+  process.send?.(message);
 }
 
+/** @param {WebSocket.RawData} data a Buffer (the client's default binaryType) */
 function onMessage(data) {
+  const bytes = /** @type {Buffer} */ (data);
   // Presence answers (phase 5) are not deliveries: counted apart, only while the phase runs.
-  if (presenceAnswers !== undefined && data.toString('latin1', 0, 17) === '{"type":"presence') return void presenceAnswers++;
+  if (presenceAnswers !== undefined && bytes.toString('latin1', 0, 17) === '{"type":"presence') return void presenceAnswers++;
   received++;
   if (received % sampleEvery !== 0) return;
-  const text = data.toString('latin1');
+  const text = bytes.toString('latin1');
   const t = sentAt(text);
   if (t !== undefined) latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
 }
 
+/** @this {WebSocket} @param {WebSocket.RawData} data */
 function sioMessage(data) {
-  const text = data.toString('latin1');
+  const text = /** @type {Buffer} */ (data).toString('latin1');
   if (text === '2') return this.send('3'); // Engine.IO ping → pong
   if (text.startsWith('42')) {
     received++;
@@ -60,30 +79,37 @@ function sioMessage(data) {
   }
 }
 
+/** @this {WebSocket} @param {number} code */
 function onUnexpectedClose(code) {
-  if (!this.benchClosing) {
+  if (!(/** @type {LoadSocket} */ (this).benchClosing)) {
     unexpectedCloses++;
     closeCodes[code] = (closeCodes[code] ?? 0) + 1;
   }
 }
 
+/**
+ * Opens one socket; resolves with it, or with why it failed.
+ * @param {{ kind: import('../lib/ipc.ts').Dialect, url: string, index: number, localAddress: string | undefined, role: import('@payments-system/protocol').Role }} target
+ * @returns {Promise<LoadSocket | string>}
+ */
 function openOne({ kind, url, index, localAddress, role }) {
   return new Promise((resolve) => {
     const user = `u${index}`;
+    /** @type {LoadSocket} */
     let ws;
     const options = { localAddress, perMessageDeflate: false, handshakeTimeout: 30000 };
-    const remember = (socket) => ((socket.benchUser = user), socket);
+    const remember = (/** @type {LoadSocket} */ socket) => ((socket.benchUser = user), socket);
     if (kind === 'gateway' || kind === 'bare-jwt') ws = new WebSocket(`${url}/ws`, ['bearer', tokens[index]], options);
     else if (kind === 'bare') ws = new WebSocket(`${url}/ws?user=${user}&role=${role}`, options);
     else ws = new WebSocket(`${url}/socket.io/?EIO=4&transport=websocket&user=${user}&role=${role}`, options);
     let settled = false;
-    const done = (ok, why) => {
+    const done = (/** @type {boolean} */ ok, /** @type {string} */ why = '') => {
       if (settled) return;
       settled = true;
       if (!ok) ws.terminate();
       resolve(ok ? remember(ws) : why);
     };
-    ws.once('error', (error) => done(false, error.code ?? error.message));
+    ws.once('error', (/** @type {NodeJS.ErrnoException} */ error) => done(false, error.code ?? error.message));
     ws.once('unexpected-response', (_req, res) => done(false, `HTTP ${res.statusCode}`));
     if (kind === 'sio') {
       ws.once('open', () => {
@@ -107,11 +133,14 @@ function openOne({ kind, url, index, localAddress, role }) {
   });
 }
 
+/** @param {LoadGenProtocol['connect']['args']} args */
 async function connect({ kind, url, from, count, sourceAddresses, concurrency, vendorBelow }) {
   const started = process.hrtime.bigint();
   let next = 0;
   let failed = 0;
+  /** @type {Record<string, number>} */
   const errors = {};
+  /** @type {LoadSocket[]} */
   const opened = [];
   async function lane() {
     while (next < count) {
@@ -131,35 +160,35 @@ async function connect({ kind, url, from, count, sourceAddresses, concurrency, v
   return { opened: opened.length, failed, errors, ms: Number(process.hrtime.bigint() - started) / 1e6 };
 }
 
-process.on('message', async (message) => {
-  const { cmd, seq } = message;
+process.on('message', async (/** @type {import('../lib/ipc.ts').Request<LoadGenProtocol> | { cmd: 'exit', seq: number }} */ message) => {
+  const { seq } = message;
   try {
-    if (cmd === 'tokens') {
+    if (message.cmd === 'tokens') {
       // Signed before any timing starts; the gateway's verify is what is measured.
-      const key = createSecretKey(Buffer.from(message.secret, 'utf8'));
+      const key = secretKey(message.secret);
       tokens = [];
       for (let index = message.from; index < message.from + message.count; index++) {
         const role = index < message.vendorBelow ? 'VENDOR' : 'CUSTOMER';
-        tokens[index] = jwt.sign({ userId: `u${index}`, email: `u${index}@bench.test`, role }, key, { algorithm: 'HS256', expiresIn: 3600 });
+        tokens[index] = userToken(key, `u${index}`, role);
       }
       send({ seq, ok: true });
-    } else if (cmd === 'connect') {
+    } else if (message.cmd === 'connect') {
       send({ seq, ...(await connect(message)) });
-    } else if (cmd === 'reset') {
+    } else if (message.cmd === 'reset') {
       latencies = [];
       received = 0;
       sampleEvery = message.sampleEvery ?? 1;
       send({ seq, ok: true });
-    } else if (cmd === 'count') {
+    } else if (message.cmd === 'count') {
       send({ seq, received, open: sockets.filter((ws) => ws.readyState === WebSocket.OPEN).length, unexpectedCloses, closeCodes });
-    } else if (cmd === 'cpu') {
+    } else if (message.cmd === 'cpu') {
       const { user, system } = process.cpuUsage();
       send({ seq, cpuMicros: user + system });
-    } else if (cmd === 'presence') {
+    } else if (message.cmd === 'presence') {
       send({ seq, ...(await presence(message)) });
-    } else if (cmd === 'latencies') {
+    } else if (message.cmd === 'latencies') {
       send({ seq, latencies });
-    } else if (cmd === 'close') {
+    } else if (message.cmd === 'close') {
       // Close the last `count` sockets (or all): terminate, as a client that goes away.
       const n = message.count ?? sockets.length;
       const closing = sockets.splice(sockets.length - n, n);
@@ -168,11 +197,11 @@ process.on('message', async (message) => {
         ws.terminate();
       }
       send({ seq, closed: closing.length });
-    } else if (cmd === 'exit') {
+    } else if (message.cmd === 'exit') {
       process.exit(0);
     }
   } catch (error) {
-    send({ seq, error: String(error?.stack ?? error) });
+    send({ seq, error: String(error instanceof Error ? error.stack : error) });
   }
 });
 // The orchestrator is gone: so is this worker.

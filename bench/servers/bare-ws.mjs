@@ -7,31 +7,39 @@
 // With `--verify-tokens` (the connection-rate baseline of `npm run bench`), it authenticates like
 // the gateway instead: the token from the `bearer` subprotocol, verified with jsonwebtoken (HS256,
 // JWT_SECRET as a KeyObject), 401 when invalid, and the rooms from its claims.
-import { createSecretKey } from 'node:crypto';
 import { createServer } from 'node:http';
 import jwt from 'jsonwebtoken';
-import { WebSocketServer, WebSocket, Sender } from 'ws';
+import * as wsExports from 'ws';
+import { WebSocketServer, WebSocket } from 'ws';
 import { readJson, roomEvent } from '../lib/envelope.mjs';
+import { secretKey } from '../lib/tokens.mjs';
 
 const verifyTokens = process.argv.includes('--verify-tokens');
-const key = verifyTokens ? createSecretKey(Buffer.from(process.env.JWT_SECRET ?? '', 'utf8')) : undefined;
+const key = verifyTokens ? secretKey(process.env.JWT_SECRET ?? '') : undefined;
 
+/**
+ * A socket with its rooms; `ws` keeps the TCP socket as `_socket`.
+ * @typedef {WebSocket & { rooms: string[], _socket: import('node:net').Socket }} BenchSocket
+ */
+/** `ws`'s public `Sender.frame` (exported by ws 8, missing from @types/ws). */
+const { Sender } = /** @type {{ Sender: { frame(data: Buffer, options: typeof FRAME_OPTIONS): [Buffer, Buffer] } }} */ (/** @type {unknown} */ (wsExports));
+
+/** @type {Map<string, Set<BenchSocket>>} */
 const rooms = new Map();
-let sequence = 0;
 
-function join(ws, room) {
+function join(/** @type {BenchSocket} */ ws, /** @type {string} */ room) {
   let members = rooms.get(room);
   if (!members) rooms.set(room, (members = new Set()));
   members.add(ws);
 }
-function leave(ws, room) {
+function leave(/** @type {BenchSocket} */ ws, /** @type {string} */ room) {
   const members = rooms.get(room);
   if (members && members.delete(ws) && members.size === 0) rooms.delete(room);
 }
 
 const FRAME_OPTIONS = { fin: true, opcode: 1, mask: false, readOnly: false, rsv1: false };
 
-function broadcast(room, event) {
+function broadcast(/** @type {string} */ room, /** @type {import('@payments-system/protocol').RoomEvent} */ event) {
   const members = rooms.get(room);
   if (!members) return 0;
   const payload = Buffer.from(JSON.stringify(event));
@@ -50,10 +58,10 @@ const server = createServer(async (req, res) => {
   if (req.method === 'POST' && req.url === '/api/events') {
     try {
       const request = await readJson(req);
-      const id = String(++sequence);
-      broadcast(request.room, roomEvent(request, id));
+      const event = roomEvent(request);
+      broadcast(request.room, event);
       res.writeHead(202, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ id }));
+      res.end(JSON.stringify({ id: event.id }));
     } catch {
       res.writeHead(400).end();
     }
@@ -68,8 +76,10 @@ const wss = new WebSocketServer({
   perMessageDeflate: false,
   ...(verifyTokens && { handleProtocols: (protocols) => (protocols.has('bearer') ? 'bearer' : false) }),
 });
+/** @this {WebSocket} */
 function onClose() {
-  for (const room of this.rooms) leave(this, room);
+  const ws = /** @type {BenchSocket} */ (this);
+  for (const room of ws.rooms) leave(ws, room);
 }
 function onError() {}
 server.on('upgrade', (req, socket, head) => {
@@ -80,17 +90,18 @@ server.on('upgrade', (req, socket, head) => {
     // `Sec-WebSocket-Protocol: bearer, <token>`, as the gateway's clients send it.
     const token = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim())[1];
     try {
-      ({ userId: user, role } = jwt.verify(token, key, { algorithms: ['HS256'] }));
+      ({ userId: user, role } = /** @type {{ userId: string, role: string }} */ (jwt.verify(token ?? '', /** @type {import('node:crypto').KeyObject} */ (key), { algorithms: ['HS256'] })));
     } catch {
       socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
   } else {
-    const url = new URL(req.url, 'http://bench.invalid');
+    const url = new URL(req.url ?? '/', 'http://bench.invalid');
     user = url.searchParams.get('user') ?? 'anon';
     role = url.searchParams.get('role') ?? 'CUSTOMER';
   }
-  wss.handleUpgrade(req, socket, head, (ws) => {
+  wss.handleUpgrade(req, socket, head, (client) => {
+    const ws = /** @type {BenchSocket} */ (client);
     ws.rooms = [`user:${user}`, `role:${role}`, 'broadcast'];
     for (const room of ws.rooms) join(ws, room);
     ws.on('close', onClose);
@@ -99,7 +110,7 @@ server.on('upgrade', (req, socket, head) => {
 });
 
 server.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? '127.0.0.1', () => {
-  const { port } = server.address();
+  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
   console.log(JSON.stringify({ msg: 'listening', url: `http://${process.env.HOST ?? '127.0.0.1'}:${port}` }));
 });
 for (const signal of ['SIGTERM', 'SIGINT']) process.once(signal, () => process.exit(0));

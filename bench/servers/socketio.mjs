@@ -6,23 +6,23 @@ import { createServer } from 'node:http';
 import { Server } from 'socket.io';
 import { readJson, roomEvent } from '../lib/envelope.mjs';
 
-let sequence = 0;
+/** @type {Server} */
 let io;
 const server = createServer(async (req, res) => {
   if (req.method === 'POST' && req.url === '/api/events') {
     try {
       const request = await readJson(req);
-      const id = String(++sequence);
-      io.to(request.room).emit(request.type, roomEvent(request, id));
+      const event = roomEvent(request);
+      io.to(request.room).emit(request.type, event);
       res.writeHead(202, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ id }));
+      res.end(JSON.stringify({ id: event.id }));
     } catch {
       res.writeHead(400).end();
     }
     return;
   }
   // Socket.IO attaches its own request listener for /socket.io/; leave those alone.
-  if (!req.url.startsWith('/socket.io/')) res.writeHead(404).end();
+  if (!req.url?.startsWith('/socket.io/')) res.writeHead(404).end();
 });
 
 io = new Server(server, { transports: ['websocket'], perMessageDeflate: false, httpCompression: false, serveClient: false });
@@ -32,7 +32,7 @@ io.on('connection', (socket) => {
 });
 
 server.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? '127.0.0.1', () => {
-  const { port } = server.address();
+  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
   console.log(JSON.stringify({ msg: 'listening', url: `http://${process.env.HOST ?? '127.0.0.1'}:${port}` }));
 });
 for (const signal of ['SIGTERM', 'SIGINT']) process.once(signal, () => process.exit(0));

@@ -63,8 +63,15 @@ describe('GET /metrics', () => {
       gateway_heartbeat_terminations_total: 0,
       gateway_slow_consumer_closes_total: 0,
       gateway_token_expiry_closes_total: 0,
+      // Each socket entered its own user room; bob's and admin's left theirs.
+      'gateway_presence_changes_total{change="joined"}': 3,
+      'gateway_presence_changes_total{change="left"}': 2,
     };
     for (const [sample, value] of Object.entries(expected)) assert.equal(metrics.get(sample), value, sample);
+    const again = parseMetrics(await (await fetch(`${gateway.url}/metrics`)).text());
+    for (const sample of Object.keys(expected).filter((name) => name.startsWith('gateway_presence_changes_total'))) {
+      assert.equal(again.get(sample), expected[sample], `${sample}, scraped again`);
+    }
     assert.ok(metrics.has('nodejs_eventloop_lag_seconds'), 'event-loop lag is exported');
   });
 });

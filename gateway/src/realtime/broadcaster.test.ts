@@ -20,7 +20,6 @@ import { Outbound } from './outbound.ts';
 import { RoomRegistry } from './room-registry.ts';
 
 const ROOM = 'broadcast' as Room;
-const LIMITS = { messages: { perSecond: 10, burst: 10 }, resumes: { perSecond: 0.1, burst: 3 } };
 const owner: ConnectionOwner = { logger: undefined as never, handleFrame() {}, release() {} };
 const claims: Claims = { userId: 'reader', email: 'reader@test.test', role: 'CUSTOMER', exp: 2_000_000_000 };
 const event = (n: number): RoomEvent =>
@@ -33,7 +32,7 @@ async function floodUntilReported(bound: number) {
   const rooms = new RoomRegistry();
   const accepted: GatewaySocket[] = [];
   wss.on('connection', (socket: GatewaySocket) => {
-    socket.connection = new Connection(owner, String(accepted.length), socket, claims, LIMITS, Date.now());
+    socket.connection = new Connection(owner, String(accepted.length), socket, claims);
     rooms.join(socket.connection, ROOM);
     accepted.push(socket);
   });

@@ -14,7 +14,7 @@ import { WebSocket, type RawData } from 'ws';
 import type { PresenceRoom, Room } from '@payments-system/protocol';
 import type { Claims } from '../auth/tokens.ts';
 import type { Logger } from '../logger.ts';
-import { fullBucket, type RateLimit, type TokenBucket } from './rate-limit.ts';
+import type { RateLimit, TokenBucket } from './rate-limit.ts';
 
 /** What a connection's socket events are routed to (the hub that accepted it). */
 export interface ConnectionOwner {
@@ -64,7 +64,8 @@ export interface ClientSocket {
 export type AcceptedSocket = ClientSocket & EventEmitter;
 
 export class GatewaySocket extends WebSocket implements ClientSocket {
-  connection!: Connection;
+  // Typed only: the hub sets it at the upgrade (a class field would define it once more per socket).
+  declare connection: Connection;
   // Typed only: `ws` sets it.
   declare readonly _socket: Socket | undefined;
 }
@@ -76,8 +77,14 @@ export class Connection {
    * a client that writes but never reads would otherwise stay alive with an ever-full backlog.
    */
   alive = true;
-  readonly messages: TokenBucket;
-  readonly resumes: TokenBucket;
+  /**
+   * The budgets of what the socket sends (its messages, its `resume` requests), made on first use
+   * (`takeToken(connection.messages ??= fullBucket(...), ...)`). A new bucket is full, as one made at
+   * the handshake would be by then, so this changes nothing but what an idle socket holds: most
+   * sockets never resume, and a handshake allocates two objects fewer.
+   */
+  messages: TokenBucket | undefined;
+  resumes: TokenBucket | undefined;
   /** Second (epoch) whose expiry bucket holds this connection: its token's `exp` (TokenExpiry moves it). */
   expiresAtSecond: number;
   released = false;
@@ -95,11 +102,7 @@ export class Connection {
     readonly socket: ClientSocket,
     /** The claims of the token the socket was accepted with, or of the last one an `auth` renewed it with. */
     public claims: Claims,
-    limits: ConnectionLimits,
-    now: number,
   ) {
-    this.messages = fullBucket(limits.messages, now);
-    this.resumes = fullBucket(limits.resumes, now);
     this.expiresAtSecond = claims.exp;
   }
 }

@@ -69,7 +69,7 @@ export class RealtimeHub implements ConnectionOwner {
     private readonly metrics: GatewayMetrics,
     { roomAccess, bus, verifier, presence }: HubParts,
     /** The clock, in milliseconds since the epoch: rate limits and token expiry read it. */
-    private readonly now: () => number = Date.now,
+    now: () => number = Date.now,
   ) {
     this.limits = {
       messages: { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst },
@@ -152,7 +152,7 @@ export class RealtimeHub implements ConnectionOwner {
    * `since` (the handshake's `?since=`), live events are held until its `resume` is replayed.
    */
   accept(socket: AcceptedSocket, claims: Claims, since?: string): Connection {
-    const connection = new Connection(this, (++this.sequence).toString(36), socket, claims, this.limits, this.now());
+    const connection = new Connection(this, (++this.sequence).toString(36), socket, claims);
     socket.connection = connection;
     socket.on('message', onMessage);
     socket.on('pong', onPong);
@@ -163,7 +163,7 @@ export class RealtimeHub implements ConnectionOwner {
     this.rooms.join(connection, own);
     this.rooms.join(connection, roleRoom(claims.role));
     this.rooms.join(connection, BROADCAST_ROOM);
-    this.presence.entered(connection, own);
+    this.presence.enteredPresenceRoom(connection, own);
     if (since !== undefined) this.replays.hold(connection, since);
     this.expiry.track(connection);
     this.metrics.connectionsOpened.inc();

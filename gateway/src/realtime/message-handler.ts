@@ -22,7 +22,7 @@ import { handleSubscribe } from './handlers/subscribe.ts';
 import { handleUnsubscribe } from './handlers/unsubscribe.ts';
 import type { Outbound } from './outbound.ts';
 import type { RoomPresence } from './presence.ts';
-import { takeToken } from './rate-limit.ts';
+import { fullBucket, takeToken } from './rate-limit.ts';
 import { reply } from './reply.ts';
 
 /** What message handlers may use: the hub gives one to all of its connections. */
@@ -55,7 +55,8 @@ export interface MessageContext {
 export function handleClientFrame(context: MessageContext, connection: Connection, data: RawData, isBinary: boolean): void {
   // Frames already buffered when the socket started closing (after a flood, say) are dropped.
   if (connection.socket.readyState !== WebSocket.OPEN) return;
-  if (!takeToken(connection.messages, context.limits.messages, context.now())) {
+  const now = context.now();
+  if (!takeToken((connection.messages ??= fullBucket(context.limits.messages, now)), context.limits.messages, now)) {
     context.metrics.rateLimitCloses.inc();
     context.logger.warn({ connectionId: connection.id, userId: connection.claims.userId }, 'rate limit exceeded, closing');
     closeWith(connection, CloseCode.PolicyViolation);

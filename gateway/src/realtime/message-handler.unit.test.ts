@@ -235,7 +235,7 @@ describe('message handler: bad input', () => {
     fc.assert(
       fc.property(frames, fc.boolean(), (frame, isBinary) => {
         const { context, recorded } = harness(limits);
-        const connection = fakeConnection({ limits });
+        const connection = fakeConnection();
         handleClientFrame(context, connection, Buffer.isBuffer(frame) ? frame : Buffer.from(frame), isBinary);
         assert.equal(connection.socket.messages().length + recorded.resumed.length, 1);
         assert.equal(connection.socket.closedWith, undefined);

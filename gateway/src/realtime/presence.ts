@@ -88,7 +88,14 @@ export class RoomPresence {
 
   /** The socket is now in `room` (accepted into it, or subscribed). */
   entered(connection: Connection, room: Room): void {
-    if (!isPresenceRoom(room)) return;
+    if (isPresenceRoom(room)) this.enteredPresenceRoom(connection, room);
+  }
+
+  /**
+   * The socket is now in a room known to be a presence room, such as its own user room at the
+   * handshake (made from the token's checked userId): no need to parse the name again.
+   */
+  enteredPresenceRoom(connection: Connection, room: PresenceRoom): void {
     const { userId, role } = connection.claims;
     const before = this.local.add(room, userId, role);
     this.store.changed(room, userId, role, before, before + 1);
@@ -244,7 +251,7 @@ export class RoomPresence {
 
   /** A change from the store: framed once, sent to every socket here that watches the room. */
   private deliver(change: PresenceChange): void {
-    this.metrics.presenceChanges.inc({ change: change.change });
+    this.metrics.presenceChanged(change.change);
     const sockets = this.watchers.get(change.room);
     if (sockets === undefined) return;
     const message =

@@ -136,7 +136,7 @@ export const UNIT_LIMITS: ConnectionLimits = {
 
 /** A connection on a fake socket, as the hub makes them (its owner does nothing). */
 export function fakeConnection(
-  options: { userId?: string; role?: Role; exp?: number; limits?: ConnectionLimits; stream?: FakeStream; now?: number } = {},
+  options: { userId?: string; role?: Role; exp?: number; stream?: FakeStream } = {},
 ): Connection & { readonly socket: FakeSocket } {
   const socket = new FakeSocket(options.stream);
   const claims: Claims = {
@@ -145,7 +145,7 @@ export function fakeConnection(
     role: options.role ?? 'CUSTOMER',
     exp: options.exp ?? Math.floor(Date.now() / 1000) + 3600,
   };
-  const connection = new Connection(IDLE_OWNER, `c-${++sequence}`, socket, claims, options.limits ?? UNIT_LIMITS, options.now ?? Date.now());
+  const connection = new Connection(IDLE_OWNER, `c-${++sequence}`, socket, claims);
   socket.connection = connection;
   return connection as Connection & { readonly socket: FakeSocket };
 }

@@ -10,7 +10,7 @@
 import type { ClientMessage } from '@payments-system/protocol';
 import type { Connection } from '../connection.ts';
 import type { MessageContext } from '../message-handler.ts';
-import { msUntilToken, takeToken } from '../rate-limit.ts';
+import { fullBucket, msUntilToken, takeToken } from '../rate-limit.ts';
 import { reply } from '../reply.ts';
 
 export function handleResume(context: MessageContext, connection: Connection, message: ClientMessage<'resume'>): void {
@@ -32,9 +32,11 @@ export function handleResume(context: MessageContext, connection: Connection, me
     reply(context, connection, 'error', { code: 'BAD_REQUEST', message: 'a resume is already in progress' }, correlationId);
     return;
   }
-  if (!takeToken(connection.resumes, context.limits.resumes, context.now())) {
+  const now = context.now();
+  const budget = (connection.resumes ??= fullBucket(context.limits.resumes, now));
+  if (!takeToken(budget, context.limits.resumes, now)) {
     context.metrics.resumes.inc({ outcome: 'rate-limited' });
-    const seconds = Math.ceil(msUntilToken(connection.resumes, context.limits.resumes) / 1000);
+    const seconds = Math.ceil(msUntilToken(budget, context.limits.resumes) / 1000);
     reply(context, connection, 'error', { code: 'RATE_LIMITED', message: `too many resume requests; retry in ${seconds} s` }, correlationId);
     return;
   }
