@@ -14,7 +14,6 @@
  * - Everything the member view needs (state, socket, token, roster) is announced on every change.
  */
 import {
-  compareEventIds,
   isRoomEvent,
   isRoom,
   parseClientMessage,
@@ -24,10 +23,10 @@ import {
 import { Subscription, timer } from 'rxjs';
 import type { RealtimeTransport, RealtimeTransportEvent, RealtimeTransportLink } from '../connection/transport';
 import { handshakeRooms } from './handshake-rooms';
-import { later } from './later-event-id';
 import type { MemberPresence } from './owner-election';
 import { PresenceMultiplexer, type PresenceAction, type PresenceReply } from './presence-multiplexer';
 import { RoomMultiplexer, type RoomAction, type RoomReply } from './room-multiplexer';
+import { SocketResumes } from './socket-resumes';
 import type { MemberMessage, OwnerMessage, RosterEntry } from './tab-messages';
 
 export interface ConnectionOwnerDeps {
@@ -58,13 +57,10 @@ interface Member {
 /** Correlation ids remembered for routing replies; past this the oldest are forgotten (their replies go to everyone). */
 const MAX_ROUTES = 1024;
 /**
- * Bounds on what the channel can make the owner keep (any script of the origin may post on it): members (a status from
- * one more is ignored) and replays waiting for the socket (one more is answered `recovery:failed`: reload).
+ * Bound on what the channel can make the owner keep (any script of the origin may post on it): members (a status from
+ * one more is ignored). Replays waiting for the socket have their own bound (socket-resumes.ts).
  */
 export const MAX_MEMBERS = 256;
-export const MAX_WAITING_REPLAYS = 64;
-
-type ResumeOf = ClientMessage<'resume'>;
 
 export class ConnectionOwner {
   private readonly transport: RealtimeTransport;
@@ -74,12 +70,9 @@ export class ConnectionOwner {
   private readonly routes = new Map<string, string>();
   private readonly watches = new Map<string, Subscription>();
   private readonly subscriptions = new Subscription();
-  private readonly replays: Array<{ readonly member: string; readonly message: ResumeOf }> = [];
-  /** The `resume` in flight on the socket, and whom its reply goes to (`null`: everyone, the socket's own). */
-  private resuming: { readonly correlationId: string; readonly to: string | null } | null = null;
+  private readonly resumes: SocketResumes;
   /** The `?since=` of the socket being opened: its `resume` must say the same. */
   private since: string | null = null;
-  private lastEventId: string | null;
   private opened = 0;
   private socket: string | null = null;
 
@@ -89,7 +82,9 @@ export class ConnectionOwner {
   ) {
     this.rooms = new RoomMultiplexer(deps.nextId, deps.now);
     this.presence = new PresenceMultiplexer(deps.nextId, deps.now);
-    this.lastEventId = previous?.lastEventId ?? null;
+    const deliver = (message: ServerMessage, to: readonly string[] | null) => this.deliver(message, to);
+    const write = (message: ClientMessage) => void this.transport.write(message);
+    this.resumes = new SocketResumes({ write, deliver, nextId: deps.nextId, now: deps.now }, previous?.lastEventId ?? null);
     for (const entry of previous?.roster ?? []) {
       if (entry.id === deps.memberId) continue; // this tab greets itself below, like any member
       this.members.set(entry.id, { wants: entry.wants, seq: entry.seq, greeted: false });
@@ -169,9 +164,7 @@ export class ConnectionOwner {
         this.apply(this.presence.ask(member, message.payload.room, message.payload.watch === true, message.correlationId));
         return this.announce();
       case 'resume':
-        if (message.payload.since === undefined) return this.positionFor(member, message);
-        if (!replay) return; // the socket's own resume covers a member that never left
-        return this.queueReplay(member, message);
+        return this.resumes.requested(member, message, replay);
       default:
         if (message.correlationId !== undefined) this.route(message.correlationId, member);
         this.transport.write(message);
@@ -230,11 +223,8 @@ export class ConnectionOwner {
     this.socket = `${this.deps.term}.${++this.opened}`;
     this.apply(this.rooms.opened(handshakeRooms(this.deps.tokenInUse())));
     this.apply(this.presence.opened());
-    // After the rooms, as a lone client does: the gateway held live events since the handshake's `?since=`. Without
-    // a position (no member saw an event), the reply gives one; either way every member gets it.
-    const correlationId = this.deps.nextId('tabs-resume');
-    this.resuming = { correlationId, to: null };
-    this.transport.write({ type: 'resume', payload: this.since === null ? {} : { since: this.since }, correlationId });
+    // After the rooms, as a lone client does: the gateway held live events since the handshake's `?since=`.
+    this.resumes.opened(this.since);
   }
 
   private onClosed(): void {
@@ -242,26 +232,17 @@ export class ConnectionOwner {
     this.rooms.closed();
     this.presence.closed();
     this.routes.clear();
-    this.resuming = null;
-    this.replays.length = 0; // those members ask again on the next socket
+    this.resumes.closed();
   }
 
   private onMessage(message: ServerMessage): void {
     if (isRoomEvent(message)) {
-      if (message.id !== undefined && (this.lastEventId === null || compareEventIds(message.id, this.lastEventId) > 0)) {
-        this.lastEventId = message.id;
-      }
+      if (message.id !== undefined) this.resumes.seen(message.id);
       const room = message.room;
       return this.deliver(message, room !== undefined && isRoom(room) ? this.rooms.recipients(room) : null);
     }
+    if (this.resumes.answered(message)) return;
     const id = message.correlationId;
-    if (id !== undefined && id === this.resuming?.correlationId) {
-      const to = this.resuming.to;
-      this.resuming = null;
-      if (to === null && message.type === 'resumed') this.lastEventId = later(this.lastEventId, message.payload.since);
-      this.deliver(message, to === null ? null : [to]);
-      return this.nextReplay();
-    }
     if (message.type === 'subscribed' || message.type === 'unsubscribed' || message.type === 'error') {
       const actions = this.rooms.settle(message as RoomReply);
       if (actions) {
@@ -286,53 +267,6 @@ export class ConnectionOwner {
     this.deliver(message, member === undefined ? null : [member]);
     // The socket took a new token in-band: announce it, so that the next owner starts with it.
     if (message.type === 'authenticated') this.announce();
-  }
-
-  private queueReplay(member: string, message: ResumeOf): void {
-    if (this.replays.length >= MAX_WAITING_REPLAYS) return this.cannotReplay(member, message);
-    this.replays.push({ member, message });
-    this.nextReplay();
-  }
-
-  /**
-   * A member without a position asks for one. The socket's own request (sent on open) answers every member; after
-   * it, the newest event id the socket delivered is a position (every later event reaches the member); before any,
-   * the gateway is asked.
-   */
-  private positionFor(member: string, message: ResumeOf): void {
-    if (this.resuming?.to === null) return;
-    if (this.lastEventId !== null) return this.answerPosition(member, message, this.lastEventId);
-    this.queueReplay(member, message);
-  }
-
-  private nextReplay(): void {
-    if (this.resuming || this.socket === null) return;
-    const next = this.replays.shift();
-    if (!next) return;
-    const correlationId = next.message.correlationId ?? this.deps.nextId('tabs-resume');
-    this.resuming = { correlationId, to: next.member };
-    this.transport.write({ ...next.message, correlationId });
-  }
-
-  /**
-   * Answers a replay this owner will not ask for as the gateway answers one it cannot make: reload your state (or, to
-   * a position request, an error: the member stays without a position).
-   */
-  private cannotReplay(member: string, message: ResumeOf): void {
-    const timestamp = new Date(this.deps.now()).toISOString();
-    const { correlationId } = message;
-    const { since } = message.payload;
-    if (since === undefined) {
-      const payload = { code: 'RATE_LIMITED' as const, message: 'too many tabs are asking for their position' };
-      return this.deliver({ type: 'error', payload, timestamp, correlationId }, [member]);
-    }
-    this.deliver({ type: 'recovery:failed', payload: { since, reason: 'unavailable' }, timestamp, correlationId }, [member]);
-  }
-
-  /** Answers a position request as the gateway would, with the newest event id the socket delivered. */
-  private answerPosition(member: string, message: ResumeOf, since: string): void {
-    const timestamp = new Date(this.deps.now()).toISOString();
-    this.deliver({ type: 'resumed', payload: { since, replayed: 0 }, timestamp, correlationId: message.correlationId }, [member]);
   }
 
   private apply(actions: readonly (RoomAction | PresenceAction)[]): void {
@@ -361,7 +295,7 @@ export class ConnectionOwner {
       snapshot,
       socket: snapshot.state === 'connected' ? this.socket : null,
       token: this.deps.tokenInUse(),
-      lastEventId: this.lastEventId,
+      lastEventId: this.resumes.lastEventId,
       roster: [...this.members].map(
         ([id, m]): RosterEntry => ({ id, wants: m.wants, seq: m.seq, rooms: this.rooms.roomsOf(id), watches: this.presence.watchesOf(id) }),
       ),

@@ -9,7 +9,7 @@ import type { RealtimeConnectionState } from '../connection/connection-state';
 import { provideRealtime, withSharedConnection } from '../provide-realtime';
 import { RealtimeService } from '../realtime.service';
 import { ɵSHARED_TABS_ENVIRONMENT } from './shared-connection.provider';
-import { MAX_WAITING_REPLAYS } from './connection-owner';
+import { MAX_WAITING_REPLAYS } from './socket-resumes';
 import { MAX_HELD_EVENTS, SHARED_TIMING } from './shared-transport';
 import { groupName } from './tab-messages';
 
