@@ -13,101 +13,25 @@
  * A tab whose token becomes empty signs the whole session out: every member hears `sign-out`, emits `session-ended`
  * and stops until its own token changes.
  */
-import {
-  compareEventIds,
-  isRoomEvent,
-  parseServerMessage,
-  type ClientMessage,
-  type RoomEvent,
-  type ServerMessage,
-} from '@payments-system/protocol';
-import { asyncScheduler, BehaviorSubject, distinctUntilChanged, EMPTY, of, Subject, Subscription, switchMap, type Observable } from 'rxjs';
-import { ConnectionStateMachine, DISCONNECTED, reconnecting, type RealtimeConnectionSnapshot } from '../connection/connection-state';
+import { isRoomEvent, parseServerMessage, type ClientMessage } from '@payments-system/protocol';
+import { asyncScheduler, BehaviorSubject, distinctUntilChanged, EMPTY, of, Subscription, switchMap, type Observable } from 'rxjs';
+import { DISCONNECTED, type RealtimeConnectionSnapshot } from '../connection/connection-state';
 import { jwtExpiry, loginSessionOf } from '../connection/jwt';
-import type { TokenChange, TokenSource } from '../connection/token-source';
+import type { TokenChange } from '../connection/token-source';
 import type { RealtimeTransport, RealtimeTransportEvent, RealtimeTransportLink } from '../connection/transport';
 import { correlationIds } from '../correlation-ids';
 import { ConnectionOwner } from './connection-owner';
 import { later } from './later-event-id';
-import { pathTo, type MemberTarget } from './member-view';
-import type { MemberPresence, OwnerElection } from './owner-election';
-import type { TabChannel, TabChannelFactory } from './tab-channel';
+import type { Announcement, Group } from './member-group';
+import { MemberView, type MemberTarget } from './member-view';
+import { checkOnOwner } from './owner-watch';
+import { SerialInbox } from './serial-inbox';
+import type { PageLifecycleEvent, SharedTransportDeps } from './shared-transport-deps';
 import { groupName, isMemberMessage, type MemberMessage, type OwnerMessage, type TabMessage } from './tab-messages';
 
-export type PageLifecycleEvent =
-  | { readonly type: 'pagehide' | 'freeze' | 'resume' }
-  | { readonly type: 'pageshow'; readonly persisted: boolean };
-
-export interface SharedTiming {
-  /** A member that wants the connection and heard nothing from the owner for this long asks it (`probe`). */
-  readonly quietMs: number;
-  /**
-   * It takes over when no answer came within this; the next member in the owner's roster waits twice as long, the one
-   * after it three times, and so on: the first that is awake takes over, and the others hear it before their turn.
-   */
-  readonly answerMs: number;
-  /** How often a member checks. */
-  readonly tickMs: number;
-  /** Without Web Locks: the previous owner's members that do not greet a new owner within this are dropped. */
-  readonly pruneAfterMs: number;
-  /** Without Web Locks: how long a claim waits for a better one. */
-  readonly settleMs: number;
-}
-
-/** A frozen or hung owner is replaced by its first successor within quietMs + answerMs + 2 · tickMs: 1.75 s. */
-export const SHARED_TIMING: SharedTiming = { quietMs: 600, answerMs: 750, tickMs: 200, pruneAfterMs: 5000, settleMs: 150 };
-
-export interface SharedTransportDeps {
-  /** The gateway URL as configured (part of the group's name). */
-  readonly url: string;
-  readonly memberId: string;
-  readonly tokens: TokenSource;
-  /** Opens the socket-owning transport (the WebSocket one, on `tokens`) when this member is elected. */
-  readonly openTransport: (link: RealtimeTransportLink) => RealtimeTransport;
-  readonly channels: TabChannelFactory;
-  /** The owner election of a group (Web Locks, or claims on the channel). */
-  readonly elect: (group: string, post: (message: TabMessage) => void) => OwnerElection;
-  /** Members' liveness for a group (Web Locks), or `null`. */
-  readonly presence: ((group: string) => MemberPresence) | null;
-  readonly lifecycle$: Observable<PageLifecycleEvent>;
-  /** Emits every `timing.tickMs`. */
-  readonly ticks$: Observable<unknown>;
-  readonly timing: SharedTiming;
-  readonly random: () => number;
-}
-
-type Announcement = Extract<OwnerMessage, { kind: 'owner' }>;
-
-/** Live events a member holds while its replay is on the way; past it, the replay is given up (`recovery:failed`). */
-export const MAX_HELD_EVENTS = 5000;
-
-interface Group {
-  readonly name: string;
-  readonly session: string;
-  readonly channel: TabChannel;
-  readonly election: OwnerElection;
-  readonly presence: MemberPresence | null;
-  readonly subscriptions: Subscription;
-  /** The owner this member follows (its latest announcement), or `null` while waiting for one. */
-  owner: Announcement | null;
-  /** The latest announcement of any owner: a new owner starts from its roster and token. */
-  last: Announcement | null;
-  /** Owners below this term are not followed (one that stopped answering, should it wake up). */
-  floor: number;
-  /** Set while this member owns the socket. */
-  local: { readonly owner: ConnectionOwner; readonly term: number } | null;
-  /** Present (its presence is visible to the owner) and greeted. */
-  entered: boolean;
-  heardAt: number;
-  probe: { readonly at: number; readonly patience: number } | null;
-  /** The newest room event id seen on the channel, whoever it was for. */
-  maxSeen: string | null;
-}
-
 export class SharedTransport implements RealtimeTransport {
-  private readonly machine = new ConnectionStateMachine();
-  private readonly subject = new Subject<RealtimeTransportEvent>();
-  readonly events$: Observable<RealtimeTransportEvent> = this.subject.asObservable();
+  private readonly view = new MemberView(() => this.now());
+  readonly events$: Observable<RealtimeTransportEvent> = this.view.events$;
   private readonly subscriptions = new Subscription();
   private readonly nextId: (prefix: string) => string;
 
@@ -125,19 +49,13 @@ export class SharedTransport implements RealtimeTransport {
   private suspended = false;
   /** Between `freeze` and `resume`: never stands for ownership then. */
   private frozen = false;
-  /** The facade may write: it was told `open`, and not yet that the socket went away. */
-  private writable = false;
-  private socketInView: string | null = null;
-  /** The member was away (disconnected, its page hidden): its next `resume` asks the gateway for a replay. */
-  private needsReplay = false;
-  /** Room events held back until the member's replay is answered, so that none overtakes the replay. */
-  private holding: { correlationId: string | null; since: string | null; readonly events: RoomEvent[] } | null = null;
 
   /** This member wants the connection from an owner in another tab (or from none yet): it checks on it. */
   private readonly watching = new BehaviorSubject(false);
 
-  private readonly inbox: Array<readonly [Group, TabMessage]> = [];
-  private running = false;
+  private readonly inbox = new SerialInbox<readonly [Group, TabMessage]>(([group, message]) => {
+    if (group === this.group) this.onMessage(group, message);
+  });
 
   constructor(
     private readonly deps: SharedTransportDeps,
@@ -164,12 +82,12 @@ export class SharedTransport implements RealtimeTransport {
   }
 
   get snapshot(): RealtimeConnectionSnapshot {
-    return this.machine.snapshot;
+    return this.view.snapshot;
   }
 
   connect(): void {
     this.run(() => {
-      if (this.wanted && this.machine.state !== 'disconnected') return; // a no-op while connecting or connected
+      if (this.wanted && this.view.snapshot.state !== 'disconnected') return; // a no-op while connecting or connected
       this.want(true);
       this.updateView();
     });
@@ -194,18 +112,13 @@ export class SharedTransport implements RealtimeTransport {
 
   write(message: ClientMessage): boolean {
     const group = this.group;
-    if (!group || !this.writable) return false;
-    let replay = false;
-    if (message.type === 'resume' && this.holding && message.correlationId !== undefined) {
-      this.holding.correlationId = message.correlationId;
-      this.holding.since = message.payload.since ?? null; // none: it asks for its position
-      replay = true;
-    }
+    if (!group || !this.view.writable) return false;
+    const replay = this.view.replay.asks(message);
     const write: TabMessage = { kind: 'write', from: this.deps.memberId, frame: JSON.stringify(message), replay };
     group.channel.post(write);
     this.inbox.push([group, write]);
     // Never answered before write() returns (the facade registers its request after writing it), even by this tab.
-    if (!this.running) queueMicrotask(() => this.run(() => undefined));
+    if (!this.inbox.busy) queueMicrotask(() => this.run(() => undefined));
     return true;
   }
 
@@ -217,8 +130,7 @@ export class SharedTransport implements RealtimeTransport {
     });
     this.subscriptions.unsubscribe();
     this.watching.complete();
-    this.machine.complete();
-    this.subject.complete();
+    this.view.complete();
   }
 
   // ------------------------------------------------------------------ the group
@@ -361,19 +273,9 @@ export class SharedTransport implements RealtimeTransport {
     this.run(() => undefined);
   }
 
-  /** Runs `work`, then every message it posted to this member, in order: nothing is handled re-entrantly. */
+  /** Runs `work`, then every message it posted to this member, in order. */
   private run(work: () => void): void {
-    if (this.running) return work();
-    this.running = true;
-    try {
-      work();
-      for (let next = this.inbox.shift(); next; next = this.inbox.shift()) {
-        const [group, message] = next;
-        if (group === this.group) this.onMessage(group, message);
-      }
-    } finally {
-      this.running = false;
-    }
+    this.inbox.run(work);
   }
 
   private onMessage(group: Group, message: TabMessage): void {
@@ -422,28 +324,9 @@ export class SharedTransport implements RealtimeTransport {
     const parsed = parseServerMessage(frame);
     if (!parsed.ok) return; // the owner parsed it already: this is not a frame of this protocol version
     const message = parsed.value;
-    const event = isRoomEvent(message) ? message : null;
-    if (event?.id !== undefined) group.maxSeen = later(group.maxSeen, event.id);
-    if ((to !== null && !to.includes(this.deps.memberId)) || !this.writable) return;
-    const holding = this.holding;
-    if (holding && holding.correlationId !== null && message.correlationId === holding.correlationId) return this.release(message);
-    if (holding && event) {
-      if (holding.events.length < MAX_HELD_EVENTS || holding.since === null) return void holding.events.push(event);
-      // The replay takes too long for what keeps coming: give it up as the gateway would, and let the app reload.
-      const payload = { since: holding.since, reason: 'too-many' as const };
-      this.release({ type: 'recovery:failed', payload, timestamp: new Date(this.now()).toISOString() });
-    }
-    this.emit({ type: 'message', message });
-  }
-
-  /** The member's replay was answered: the events held meanwhile follow in order (the facade drops duplicates). */
-  private release(reply: ServerMessage | null): void {
-    const events = this.holding?.events ?? [];
-    this.holding = null;
-    this.needsReplay = false;
-    events.sort((a, b) => compareEventIds(a.id ?? '0-0', b.id ?? '0-0'));
-    for (const message of events) this.emit({ type: 'message', message });
-    if (reply) this.emit({ type: 'message', message: reply });
+    if (isRoomEvent(message) && message.id !== undefined) group.maxSeen = later(group.maxSeen, message.id);
+    if ((to !== null && !to.includes(this.deps.memberId)) || !this.view.writable) return;
+    this.view.replay.receive(message);
   }
 
   private signedOutElsewhere(group: Group): void {
@@ -476,7 +359,7 @@ export class SharedTransport implements RealtimeTransport {
 
   /** The member stops receiving for a while: when it comes back, it asks for what it missed. */
   private awayFromNow(): void {
-    if (this.link.resumePoint() !== null) this.needsReplay = true;
+    this.view.replay.awayFromNow(this.link.resumePoint());
   }
 
   private onTokenChanged({ token, sessionEnded }: TokenChange): void {
@@ -498,8 +381,7 @@ export class SharedTransport implements RealtimeTransport {
   }
 
   private sessionEnded(): void {
-    this.needsReplay = false;
-    this.holding = null;
+    this.view.replay.forget();
     this.emit({ type: 'session-ended' });
   }
 
@@ -536,30 +418,17 @@ export class SharedTransport implements RealtimeTransport {
   private onTick(): void {
     const group = this.group;
     if (!group || !this.watches(group)) return;
-    const now = this.now();
-    if (group.probe) {
-      if (now - group.probe.at < group.probe.patience) return;
-      group.probe = null;
-      group.heardAt = now;
-      if (group.owner) group.floor = group.owner.term + 1;
-      group.owner = null;
-      group.election.usurp();
-      return this.updateView();
+    switch (checkOnOwner(group, this.deps.memberId, this.deps.timing, this.now())) {
+      case 'take-over':
+        group.election.usurp();
+        return this.updateView();
+      case 'probe':
+        return this.post(group, { kind: 'probe', from: this.deps.memberId });
     }
-    if (now - group.heardAt < this.deps.timing.quietMs) return;
-    group.probe = { at: now, patience: this.deps.timing.answerMs * (1 + this.successorRank(group)) };
-    this.post(group, { kind: 'probe', from: this.deps.memberId });
   }
 
   private watches(group: Group | null): group is Group {
     return !!group?.entered && !group.local && this.wanted && !this.frozen;
-  }
-
-  /** 0 for the first member after the owner in its roster, 1 for the next...: the order members take over in. */
-  private successorRank(group: Group): number {
-    const others = (group.last?.roster ?? []).filter((entry) => entry.id !== group.last?.from && entry.wants);
-    const rank = others.findIndex((entry) => entry.id === this.deps.memberId);
-    return rank < 0 ? others.length : rank;
   }
 
   private adoptIfFresher(token: string): void {
@@ -583,38 +452,11 @@ export class SharedTransport implements RealtimeTransport {
     this.watching.next(this.watches(this.group));
     const target = this.target();
     const socket = target !== 'waiting' && target.state === 'connected' ? (this.group?.owner?.socket ?? null) : null;
-    if (this.machine.state === 'connected' && socket !== null && socket !== this.socketInView) {
-      // Another socket (a new owner, or a reconnect this member did not see): re-join, as after any reconnect.
-      this.leaveConnected();
-      this.setState(reconnecting(0, null));
-    }
-    for (const step of pathTo(this.machine.snapshot, target)) {
-      if (step.state === 'connected') this.enterConnected(socket);
-      else if (this.machine.state === 'connected') this.leaveConnected();
-      this.setState(step);
-    }
-  }
-
-  private enterConnected(socket: string | null): void {
-    this.socketInView = socket;
-    this.writable = true;
-    if (this.needsReplay) this.holding = { correlationId: null, since: null, events: [] };
-    this.emit({ type: 'open' }); // the facade re-joins its rooms, resumes and flushes its queue now
-    if (this.holding?.correlationId === null) this.release(null); // it had nothing to resume from
-  }
-
-  private leaveConnected(): void {
-    this.socketInView = null;
-    this.writable = false;
-    this.holding = null; // an unanswered replay is asked again on the next socket (`needsReplay` stays)
-  }
-
-  private setState(next: RealtimeConnectionSnapshot): void {
-    if (this.machine.transition(next)) this.emit({ type: 'state', snapshot: next });
+    this.view.show(target, socket);
   }
 
   private emit(event: RealtimeTransportEvent): void {
-    this.subject.next(event);
+    this.view.emit(event);
   }
 
   private now(): number {
