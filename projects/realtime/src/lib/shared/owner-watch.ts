@@ -2,14 +2,14 @@
  * The owner-liveness watch of a member that wants the connection from an owner in another tab: an owner that went
  * quiet is probed, and one that does not answer is taken over from, the owner's successors in roster order.
  */
-import type { Group } from './member-group';
+import type { MemberGroup } from './member-group';
 import type { SharedTiming } from './shared-transport-deps';
 
 /** What the member does on this tick: probe the owner, take the socket over, or nothing. */
 export type WatchStep = 'probe' | 'take-over' | null;
 
 /** Checks on the owner at `now`, noting on `group` the probe sent or the owner given up on. */
-export function checkOnOwner(group: Group, memberId: string, timing: SharedTiming, now: number): WatchStep {
+export function checkOnOwner(group: MemberGroup, memberId: string, timing: SharedTiming, now: number): WatchStep {
   if (group.probe) {
     if (now - group.probe.at < group.probe.patience) return null;
     group.probe = null;
@@ -24,7 +24,7 @@ export function checkOnOwner(group: Group, memberId: string, timing: SharedTimin
 }
 
 /** 0 for the first member after the owner in its roster, 1 for the next...: the order members take over in. */
-function successorRank(group: Group, memberId: string): number {
+function successorRank(group: MemberGroup, memberId: string): number {
   const others = (group.last?.roster ?? []).filter((entry) => entry.id !== group.last?.from && entry.wants);
   const rank = others.findIndex((entry) => entry.id === memberId);
   return rank < 0 ? others.length : rank;

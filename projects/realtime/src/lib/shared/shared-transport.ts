@@ -1,8 +1,9 @@
 /**
  * A `RealtimeTransport` whose socket may live in another tab: every `RealtimeService` of the browser that shares the
- * connection is a member of its login session's group (a channel, and an owner election); the member elected owner
- * runs the one socket ({@link ConnectionOwner}), and every member, the owner's own included, talks to it over the
- * channel. The facade does not change: it still sees `open`, states, messages and errors, and writes its requests.
+ * connection is a member of its login session's group ({@link MemberGroup}: a channel, and an owner election); the
+ * member elected owner runs the one socket (a `ConnectionOwner`), and every member, the owner's own included, talks to
+ * it over the channel. The facade does not change: it still sees `open`, states, messages and errors, and writes its
+ * requests.
  *
  * Hand-over: the owner's tab closes (it resigns on `pagehide`) or crashes (the browser releases its lock): the next
  * member in line owns at once. It is frozen or hung (its lock stays held): a member that wants the connection and
@@ -14,28 +15,27 @@
  * and stops until its own token changes.
  */
 import { isRoomEvent, parseServerMessage, type ClientMessage } from '@payments-system/protocol';
-import { asyncScheduler, BehaviorSubject, distinctUntilChanged, EMPTY, of, Subscription, switchMap, type Observable } from 'rxjs';
+import { asyncScheduler, BehaviorSubject, distinctUntilChanged, EMPTY, Subscription, switchMap, type Observable } from 'rxjs';
 import { DISCONNECTED, type RealtimeConnectionSnapshot } from '../connection/connection-state';
-import { jwtExpiry, loginSessionOf } from '../connection/jwt';
+import { loginSessionOf } from '../connection/jwt';
 import type { TokenChange } from '../connection/token-source';
 import type { RealtimeTransport, RealtimeTransportEvent, RealtimeTransportLink } from '../connection/transport';
 import { correlationIds } from '../correlation-ids';
-import { ConnectionOwner } from './connection-owner';
 import { later } from './later-event-id';
-import type { Announcement, Group } from './member-group';
+import { MemberGroup, type Announcement, type GroupHost } from './member-group';
 import { MemberView, type MemberTarget } from './member-view';
 import { checkOnOwner } from './owner-watch';
 import { SerialInbox } from './serial-inbox';
 import type { PageLifecycleEvent, SharedTransportDeps } from './shared-transport-deps';
-import { groupName, isMemberMessage, type MemberMessage, type OwnerMessage, type TabMessage } from './tab-messages';
+import { isMemberMessage, type MemberMessage, type OwnerMessage, type TabMessage } from './tab-messages';
 
 export class SharedTransport implements RealtimeTransport {
   private readonly view = new MemberView(() => this.now());
   readonly events$: Observable<RealtimeTransportEvent> = this.view.events$;
   private readonly subscriptions = new Subscription();
-  private readonly nextId: (prefix: string) => string;
+  private readonly host: GroupHost;
 
-  private group: Group | null = null;
+  private group: MemberGroup | null = null;
   /** The app's login session (`loginSessionOf` its token), `null` while signed out. */
   private session: string | null = null;
   /** A session that was signed out (here or in another tab) and already reported: not joined again as it is. */
@@ -53,7 +53,7 @@ export class SharedTransport implements RealtimeTransport {
   /** This member wants the connection from an owner in another tab (or from none yet): it checks on it. */
   private readonly watching = new BehaviorSubject(false);
 
-  private readonly inbox = new SerialInbox<readonly [Group, TabMessage]>(([group, message]) => {
+  private readonly inbox = new SerialInbox<readonly [MemberGroup, TabMessage]>(([group, message]) => {
     if (group === this.group) this.onMessage(group, message);
   });
 
@@ -61,7 +61,19 @@ export class SharedTransport implements RealtimeTransport {
     private readonly deps: SharedTransportDeps,
     private readonly link: RealtimeTransportLink,
   ) {
-    this.nextId = correlationIds(deps.random);
+    const nextId = correlationIds(deps.random);
+    this.host = {
+      deps,
+      nextId,
+      run: (work) => this.run(work),
+      post: (group, message) => this.post(group, message),
+      dispatch: (group, message) => this.dispatch(group, message),
+      greet: (group) => this.postStatus(group),
+      frozen: () => this.frozen,
+      resumePoint: () => link.resumePoint(),
+      changed: () => this.updateView(),
+      now: () => this.now(),
+    };
     // First: a session change is handled here before the owner's transport (subscribed later) sees it.
     this.subscriptions.add(deps.tokens.changes$.subscribe((change) => this.run(() => this.onTokenChanged(change))));
     this.subscriptions.add(deps.lifecycle$.subscribe((event) => this.run(() => this.onLifecycle(event))));
@@ -137,124 +149,18 @@ export class SharedTransport implements RealtimeTransport {
 
   private join(session: string): void {
     if (this.group || this.suspended) return;
-    const name = groupName(this.deps.url, session);
-    const channel = this.deps.channels(name);
-    const subscriptions = new Subscription();
-    const presence = this.deps.presence?.(name) ?? null;
-    let group: Group | null = null;
-    const election = this.deps.elect(name, (message) => {
-      if (group) this.post(group, message);
-    });
-    group = {
-      name,
-      session,
-      channel,
-      election,
-      presence,
-      subscriptions,
-      owner: null,
-      last: null,
-      floor: 0,
-      local: null,
-      entered: false,
-      heardAt: this.now(),
-      probe: null,
-      maxSeen: null,
-    };
-    const joined: Group = group;
-    this.group = joined;
+    const group = new MemberGroup(session, this.host);
+    this.group = group;
     this.stopped = false;
-    subscriptions.add(channel.messages$.subscribe((message) => this.dispatch(joined, message)));
-    subscriptions.add(
-      election.ownership$.subscribe((term) => this.run(() => (term === null ? this.deposed(joined) : this.elected(joined, term)))),
-    );
-    // Greet once the owner can see this member's presence (it watches it to learn when this tab is gone).
-    const entered = presence ? presence.enter() : of(undefined);
-    subscriptions.add(
-      entered.subscribe(() =>
-        this.run(() => {
-          if (this.group !== joined) return;
-          joined.entered = true;
-          joined.heardAt = this.now();
-          this.postStatus(joined);
-          if (!this.frozen) joined.election.stand();
-          this.updateView();
-        }),
-      ),
-    );
+    group.start();
     this.updateView();
   }
 
-  /**
-   * Leaves the group: says so (and gives the socket up when owning), releases the lock, closes the channel. The socket
-   * is handed over unless the session is over for every tab (a sign-out, here or in another tab).
-   */
   private leave(farewell: 'sign-out' | null, handOver = farewell === null): void {
     const group = this.group;
     if (!group) return;
     this.group = null;
-    const from = this.deps.memberId;
-    if (farewell) group.channel.post({ kind: 'sign-out', from });
-    this.stepDown(group, handOver);
-    group.channel.post({ kind: 'leave', from });
-    group.election.destroy();
-    group.presence?.exit();
-    group.subscriptions.unsubscribe();
-    group.channel.close();
-  }
-
-  /**
-   * Gives the socket up, telling the members at once (the next owner does not wait for a timeout). `handOver`: the
-   * others go on with the session (not a sign-out), so the next owner's socket follows this one.
-   */
-  private stepDown(group: Group, handOver: boolean): void {
-    const local = group.local;
-    if (!local) return;
-    group.local = null;
-    local.owner.destroy(handOver);
-    this.post(group, { kind: 'resign', from: this.deps.memberId, term: local.term });
-  }
-
-  private elected(group: Group, term: number): void {
-    if (this.group !== group || group.local) return;
-    // Start from the token the group agreed on when it outlives this tab's own: one refresh serves every tab.
-    const token = group.last?.token;
-    if (token) this.adoptIfFresher(token);
-    const owner = new ConnectionOwner(
-      {
-        memberId: this.deps.memberId,
-        term,
-        openTransport: this.deps.openTransport,
-        // The token source outlives groups: a token of a previous session is not this socket's.
-        tokenInUse: () => {
-          const token = this.deps.tokens.inUse;
-          return token !== null && loginSessionOf(token) === group.session ? token : null;
-        },
-        resumePoint: () => later(group.maxSeen, this.link.resumePoint()),
-        post: (message) => this.post(group, message),
-        nextId: this.nextId,
-        now: () => this.now(),
-        presence: group.presence,
-        pruneAfterMs: this.deps.timing.pruneAfterMs,
-      },
-      group.last,
-    );
-    group.local = { owner, term };
-    this.updateView();
-  }
-
-  /** Another member took the socket over (this one was unresponsive): stand down without a word, wait in line again. */
-  private deposed(group: Group): void {
-    if (this.group !== group) return;
-    const local = group.local;
-    group.local = null;
-    local?.owner.destroy();
-    if (local && group.owner?.term === local.term) {
-      group.owner = null; // what it announced is over; the new owner's announcement follows
-      group.floor = local.term + 1;
-    }
-    if (!this.frozen) group.election.stand();
-    this.updateView();
+    group.leave(farewell, handOver);
   }
 
   // ------------------------------------------------------------------ messages
@@ -263,12 +169,12 @@ export class SharedTransport implements RealtimeTransport {
    * Posts to the other members and, through the inbox, to this one (it is a member of its own group). The owner
    * posts from its socket's events too, outside any `run()`: then this one starts the inbox.
    */
-  private post(group: Group, message: TabMessage): void {
+  private post(group: MemberGroup, message: TabMessage): void {
     group.channel.post(message);
     this.dispatch(group, message);
   }
 
-  private dispatch(group: Group, message: TabMessage): void {
+  private dispatch(group: MemberGroup, message: TabMessage): void {
     this.inbox.push([group, message]);
     this.run(() => undefined);
   }
@@ -278,35 +184,24 @@ export class SharedTransport implements RealtimeTransport {
     this.inbox.run(work);
   }
 
-  private onMessage(group: Group, message: TabMessage): void {
+  private onMessage(group: MemberGroup, message: TabMessage): void {
     group.election.observe(message);
     if (isMemberMessage(message)) return this.onMemberMessage(group, message);
     this.onOwnerMessage(group, message);
   }
 
-  private onMemberMessage(group: Group, message: MemberMessage): void {
+  private onMemberMessage(group: MemberGroup, message: MemberMessage): void {
     if (message.kind === 'sign-out' && message.from !== this.deps.memberId) return this.signedOutElsewhere(group);
     group.local?.owner.onMember(message);
   }
 
-  private onOwnerMessage(group: Group, message: OwnerMessage): void {
-    const current = group.owner;
-    if (message.term < group.floor || (current && message.term < current.term)) return; // an owner that was replaced
-    if (current && message.term === current.term && message.from !== current.from) return; // a lost claim race
-    const fresh = !current || message.term > current.term;
-    if (message.kind === 'owner') {
-      // Never follow an owner of another login session (the group names are hashes).
-      if (message.token !== null && loginSessionOf(message.token) !== group.session) return;
-      group.owner = group.last = message;
-    } else if (fresh) {
-      return; // an owner announces itself before anything else
-    }
-    group.heardAt = this.now();
-    group.probe = null;
+  private onOwnerMessage(group: MemberGroup, message: OwnerMessage): void {
+    const heard = group.heard(message);
+    if (!heard) return;
     switch (message.kind) {
       case 'owner':
         group.maxSeen = later(group.maxSeen, message.lastEventId);
-        if (group.entered && (fresh || !this.synced(message))) this.postStatus(group); // greet it, or tell it again
+        if (group.entered && (heard.fresh || !this.synced(message))) this.postStatus(group); // greet it, or tell it again
         return this.updateView();
       case 'frame':
         return this.onFrame(group, message.frame, message.to);
@@ -314,13 +209,12 @@ export class SharedTransport implements RealtimeTransport {
         if (this.wanted) this.emit({ type: 'error', error: message.error });
         return;
       case 'resign':
-        group.owner = null;
-        group.floor = message.term + 1;
+        group.ownerGone(message.term);
         return this.updateView();
     }
   }
 
-  private onFrame(group: Group, frame: string, to: readonly string[] | null): void {
+  private onFrame(group: MemberGroup, frame: string, to: readonly string[] | null): void {
     const parsed = parseServerMessage(frame);
     if (!parsed.ok) return; // the owner parsed it already: this is not a frame of this protocol version
     const message = parsed.value;
@@ -329,7 +223,7 @@ export class SharedTransport implements RealtimeTransport {
     this.view.replay.receive(message);
   }
 
-  private signedOutElsewhere(group: Group): void {
+  private signedOutElsewhere(group: MemberGroup): void {
     if (this.endedSession !== group.session) {
       this.endedSession = group.session;
       this.sessionEnded();
@@ -348,7 +242,7 @@ export class SharedTransport implements RealtimeTransport {
     if (group?.entered) this.postStatus(group);
   }
 
-  private postStatus(group: Group): void {
+  private postStatus(group: MemberGroup): void {
     this.post(group, { kind: 'status', from: this.deps.memberId, seq: this.seq, wants: this.wanted });
   }
 
@@ -402,7 +296,7 @@ export class SharedTransport implements RealtimeTransport {
         // About to be frozen: give the socket up now rather than be found unresponsive.
         this.frozen = true;
         if (this.group) {
-          this.stepDown(this.group, true);
+          this.group.stepDown(true);
           this.group.election.resign();
         }
         break;
@@ -427,15 +321,8 @@ export class SharedTransport implements RealtimeTransport {
     }
   }
 
-  private watches(group: Group | null): group is Group {
+  private watches(group: MemberGroup | null): group is MemberGroup {
     return !!group?.entered && !group.local && this.wanted && !this.frozen;
-  }
-
-  private adoptIfFresher(token: string): void {
-    const own = this.deps.tokens.appToken;
-    if (token === own) return;
-    const expires = (t: string | null | undefined) => (t ? (jwtExpiry(t) ?? 0) : 0);
-    if (expires(token) > expires(own)) this.deps.tokens.adopt(token);
   }
 
   // ------------------------------------------------------------------ what the facade sees
