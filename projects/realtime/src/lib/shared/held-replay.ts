@@ -25,13 +25,13 @@ export class HeldReplay {
     if (resumePoint !== null) this.needed = true;
   }
 
-  /** A socket came into view: hold what comes until the replay the facade is about to ask for is answered. */
-  opened(): void {
+  /**
+   * A socket came into view: `tellOpen` tells the facade, which asks for its replay then. What comes meanwhile is held
+   * until the replay is answered; when it asked for none, it had nothing to resume from.
+   */
+  opening(tellOpen: () => void): void {
     if (this.needed) this.holding = { correlationId: null, since: null, events: [] };
-  }
-
-  /** The facade was told `open`: when it asked for no replay, it had nothing to resume from. */
-  afterOpen(): void {
+    tellOpen();
     if (this.holding?.correlationId === null) this.release(null);
   }
 

@@ -2,6 +2,7 @@
  * This member's place in the group of its login session: the group's channel, its owner election and presence, the
  * owner it follows, and the socket while it owns it ({@link ConnectionOwner}). One per session joined; closed for good.
  */
+import { isRoomEvent, parseServerMessage, type ServerMessage } from '@payments-system/protocol';
 import { of, Subscription } from 'rxjs';
 import { jwtExpiry, loginSessionOf } from '../connection/jwt';
 import { ConnectionOwner } from './connection-owner';
@@ -9,28 +10,34 @@ import { later } from './later-event-id';
 import type { MemberPresence, OwnerElection } from './owner-election';
 import type { SharedTransportDeps } from './shared-transport-deps';
 import type { TabChannel } from './tab-channel';
-import { groupName, type OwnerMessage, type TabMessage } from './tab-messages';
+import type { RealtimeError } from '../errors';
+import { groupName, isMemberMessage, type MemberMessage, type OwnerMessage, type TabMessage } from './tab-messages';
 
 export type Announcement = Extract<OwnerMessage, { kind: 'owner' }>;
 
-/** What the member lends its group. */
+/** The member a group belongs to (the {@link SharedTransport}): what the group asks of it. */
 export interface GroupHost {
   readonly deps: SharedTransportDeps;
   readonly nextId: (prefix: string) => string;
+  /** Between `freeze` and `resume`: never stands for ownership then. */
+  readonly frozen: boolean;
   /** Runs `work` in the member's inbox (messages it posts are handled after it, in order). */
   run(work: () => void): void;
-  /** Posts to the other members and to this one. */
-  post(group: MemberGroup, message: TabMessage): void;
-  /** Hands a message of another member to this one. */
+  /** Hands a message of the group to this member, through its inbox. */
   dispatch(group: MemberGroup, message: TabMessage): void;
-  /** The group can see this member now: it tells the owner what it wants. */
-  greet(group: MemberGroup): void;
-  /** Between `freeze` and `resume`: never stands for ownership then. */
-  frozen(): boolean;
+  /** Tells the owner what this member wants (it greets the owner so, once the group can see it). */
+  postStatus(group: MemberGroup): void;
+  /** The owner it follows announced itself (`fresh`: an owner new to this member). */
+  announced(group: MemberGroup, owner: Announcement, fresh: boolean): void;
+  /** A message of the socket, for this member. */
+  frame(message: ServerMessage): void;
+  ownerError(error: RealtimeError): void;
+  /** Another tab signed the session out. */
+  signedOutElsewhere(group: MemberGroup): void;
   /** Where the facade's stream is (`link.resumePoint()`). */
   resumePoint(): string | null;
   /** Something the member shows may have changed. */
-  changed(): void;
+  updateView(): void;
   now(): number;
 }
 
@@ -39,6 +46,7 @@ export class MemberGroup {
   readonly channel: TabChannel;
   readonly election: OwnerElection;
   readonly presence: MemberPresence | null;
+  private readonly memberId: string;
   private readonly subscriptions = new Subscription();
   /** The owner this member follows (its latest announcement), or `null` while waiting for one. */
   owner: Announcement | null = null;
@@ -61,15 +69,25 @@ export class MemberGroup {
     private readonly host: GroupHost,
   ) {
     const deps = host.deps;
+    this.memberId = deps.memberId;
     this.name = groupName(deps.url, session);
     this.channel = deps.channels(this.name);
     this.presence = deps.presence?.(this.name) ?? null;
     let built = false;
     this.election = deps.elect(this.name, (message) => {
-      if (built) host.post(this, message);
+      if (built) this.post(message);
     });
     built = true;
     this.heardAt = host.now();
+  }
+
+  /**
+   * Posts to the other members and, through the inbox, to this one (it is a member of its own group). The owner
+   * posts from its socket's events too, outside any `run()`: then this one starts the inbox.
+   */
+  post(message: TabMessage): void {
+    this.channel.post(message);
+    this.host.dispatch(this, message);
   }
 
   /** Listens to the group, once the member holds it as its own (what arrives then may be handled at once). */
@@ -87,9 +105,9 @@ export class MemberGroup {
           if (this.closed) return;
           this.entered = true;
           this.heardAt = host.now();
-          host.greet(this);
-          if (!host.frozen()) this.election.stand();
-          host.changed();
+          host.postStatus(this);
+          if (!host.frozen) this.election.stand();
+          host.updateView();
         }),
       ),
     );
@@ -101,7 +119,7 @@ export class MemberGroup {
    */
   leave(farewell: 'sign-out' | null, handOver: boolean): void {
     this.closed = true;
-    const from = this.host.deps.memberId;
+    const from = this.memberId;
     if (farewell) this.channel.post({ kind: 'sign-out', from });
     this.stepDown(handOver);
     this.channel.post({ kind: 'leave', from });
@@ -120,14 +138,51 @@ export class MemberGroup {
     if (!local) return;
     this.local = null;
     local.owner.destroy(handOver);
-    this.host.post(this, { kind: 'resign', from: this.host.deps.memberId, term: local.term });
+    this.post({ kind: 'resign', from: this.memberId, term: local.term });
+  }
+
+  /** Handles a message of the group, this member's own included, in the order they were posted. */
+  receive(message: TabMessage): void {
+    this.election.observe(message);
+    if (isMemberMessage(message)) return this.onMemberMessage(message);
+    this.onOwnerMessage(message);
+  }
+
+  private onMemberMessage(message: MemberMessage): void {
+    if (message.kind === 'sign-out' && message.from !== this.memberId) return this.host.signedOutElsewhere(this);
+    this.local?.owner.onMember(message);
+  }
+
+  private onOwnerMessage(message: OwnerMessage): void {
+    const heard = this.heard(message);
+    if (!heard) return;
+    switch (message.kind) {
+      case 'owner':
+        this.maxSeen = later(this.maxSeen, message.lastEventId);
+        return this.host.announced(this, message, heard.fresh);
+      case 'frame':
+        return this.onFrame(message.frame, message.to);
+      case 'error':
+        return this.host.ownerError(message.error);
+      case 'resign':
+        this.ownerGone(message.term);
+        return this.host.updateView();
+    }
+  }
+
+  private onFrame(frame: string, to: readonly string[] | null): void {
+    const parsed = parseServerMessage(frame);
+    if (!parsed.ok) return; // the owner parsed it already: this is not a frame of this protocol version
+    const message = parsed.value;
+    if (isRoomEvent(message) && message.id !== undefined) this.maxSeen = later(this.maxSeen, message.id);
+    if (to === null || to.includes(this.memberId)) this.host.frame(message);
   }
 
   /**
    * Takes in a message of an owner: `null` when it is not followed (an owner that was replaced, a lost claim race,
    * another session's owner, or one not announced yet); otherwise whether its owner is new to this member.
    */
-  heard(message: OwnerMessage): { readonly fresh: boolean } | null {
+  private heard(message: OwnerMessage): { readonly fresh: boolean } | null {
     const current = this.owner;
     if (message.term < this.floor || (current && message.term < current.term)) return null; // an owner that was replaced
     if (current && message.term === current.term && message.from !== current.from) return null; // a lost claim race
@@ -145,7 +200,7 @@ export class MemberGroup {
   }
 
   /** The owner of `term` is over: wait for the next one, and never follow it again. */
-  ownerGone(term: number): void {
+  private ownerGone(term: number): void {
     this.owner = null;
     this.floor = term + 1;
   }
@@ -158,7 +213,7 @@ export class MemberGroup {
     if (token) this.adoptIfFresher(token);
     const owner = new ConnectionOwner(
       {
-        memberId: deps.memberId,
+        memberId: this.memberId,
         term,
         openTransport: deps.openTransport,
         // The token source outlives groups: a token of a previous session is not this socket's.
@@ -167,7 +222,7 @@ export class MemberGroup {
           return token !== null && loginSessionOf(token) === this.session ? token : null;
         },
         resumePoint: () => later(this.maxSeen, this.host.resumePoint()),
-        post: (message) => this.host.post(this, message),
+        post: (message) => this.post(message),
         nextId,
         now: () => this.host.now(),
         presence: this.presence,
@@ -176,7 +231,7 @@ export class MemberGroup {
       this.last,
     );
     this.local = { owner, term };
-    this.host.changed();
+    this.host.updateView();
   }
 
   /** Another member took the socket over (this one was unresponsive): stand down without a word, wait in line again. */
@@ -187,8 +242,8 @@ export class MemberGroup {
     local?.owner.destroy();
     // What it announced is over; the new owner's announcement follows.
     if (local && this.owner?.term === local.term) this.ownerGone(local.term);
-    if (!this.host.frozen()) this.election.stand();
-    this.host.changed();
+    if (!this.host.frozen) this.election.stand();
+    this.host.updateView();
   }
 
   private adoptIfFresher(token: string): void {

@@ -98,9 +98,8 @@ export class MemberView {
   private enterConnected(socket: string | null): void {
     this.socketInView = socket;
     this.open = true;
-    this.replay.opened();
-    this.emit({ type: 'open' }); // the facade re-joins its rooms, resumes and flushes its queue now
-    this.replay.afterOpen();
+    // The facade re-joins its rooms, resumes and flushes its queue on `open`.
+    this.replay.opening(() => this.emit({ type: 'open' }));
   }
 
   private leaveConnected(): void {

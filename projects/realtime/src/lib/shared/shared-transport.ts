@@ -14,26 +14,28 @@
  * A tab whose token becomes empty signs the whole session out: every member hears `sign-out`, emits `session-ended`
  * and stops until its own token changes.
  */
-import { isRoomEvent, parseServerMessage, type ClientMessage } from '@payments-system/protocol';
-import { asyncScheduler, BehaviorSubject, distinctUntilChanged, EMPTY, Subscription, switchMap, type Observable } from 'rxjs';
+import type { ClientMessage, ServerMessage } from '@payments-system/protocol';
+import { asyncScheduler, Subscription, type Observable } from 'rxjs';
 import { DISCONNECTED, type RealtimeConnectionSnapshot } from '../connection/connection-state';
 import { loginSessionOf } from '../connection/jwt';
 import type { TokenChange } from '../connection/token-source';
 import type { RealtimeTransport, RealtimeTransportEvent, RealtimeTransportLink } from '../connection/transport';
 import { correlationIds } from '../correlation-ids';
-import { later } from './later-event-id';
+import type { RealtimeError } from '../errors';
 import { MemberGroup, type Announcement, type GroupHost } from './member-group';
 import { MemberView, type MemberTarget } from './member-view';
-import { checkOnOwner } from './owner-watch';
+import { checkOnOwner, OwnerWatchClock } from './owner-watch';
 import { SerialInbox } from './serial-inbox';
 import type { PageLifecycleEvent, SharedTransportDeps } from './shared-transport-deps';
-import { isMemberMessage, type MemberMessage, type OwnerMessage, type TabMessage } from './tab-messages';
+import type { TabMessage } from './tab-messages';
 
-export class SharedTransport implements RealtimeTransport {
+/** The facade's transport, and the host its {@link MemberGroup} calls back (the members under "the group's host"). */
+export class SharedTransport implements RealtimeTransport, GroupHost {
   private readonly view = new MemberView(() => this.now());
   readonly events$: Observable<RealtimeTransportEvent> = this.view.events$;
   private readonly subscriptions = new Subscription();
-  private readonly host: GroupHost;
+  private readonly watch: OwnerWatchClock;
+  readonly nextId: (prefix: string) => string;
 
   private group: MemberGroup | null = null;
   /** The app's login session (`loginSessionOf` its token), `null` while signed out. */
@@ -48,44 +50,22 @@ export class SharedTransport implements RealtimeTransport {
   /** Between `pagehide` and `pageshow`. */
   private suspended = false;
   /** Between `freeze` and `resume`: never stands for ownership then. */
-  private frozen = false;
-
-  /** This member wants the connection from an owner in another tab (or from none yet): it checks on it. */
-  private readonly watching = new BehaviorSubject(false);
+  frozen = false;
 
   private readonly inbox = new SerialInbox<readonly [MemberGroup, TabMessage]>(([group, message]) => {
-    if (group === this.group) this.onMessage(group, message);
+    if (group === this.group) group.receive(message);
   });
 
   constructor(
-    private readonly deps: SharedTransportDeps,
+    readonly deps: SharedTransportDeps,
     private readonly link: RealtimeTransportLink,
   ) {
-    const nextId = correlationIds(deps.random);
-    this.host = {
-      deps,
-      nextId,
-      run: (work) => this.run(work),
-      post: (group, message) => this.post(group, message),
-      dispatch: (group, message) => this.dispatch(group, message),
-      greet: (group) => this.postStatus(group),
-      frozen: () => this.frozen,
-      resumePoint: () => link.resumePoint(),
-      changed: () => this.updateView(),
-      now: () => this.now(),
-    };
+    // Before anything can update the view (which sets the clock going).
+    this.watch = new OwnerWatchClock(deps.ticks$, () => this.run(() => this.onTick()));
+    this.nextId = correlationIds(deps.random);
     // First: a session change is handled here before the owner's transport (subscribed later) sees it.
     this.subscriptions.add(deps.tokens.changes$.subscribe((change) => this.run(() => this.onTokenChanged(change))));
     this.subscriptions.add(deps.lifecycle$.subscribe((event) => this.run(() => this.onLifecycle(event))));
-    // The clock ticks only while this member watches an owner: not in the owner's tab, nor in tabs that do not care.
-    this.subscriptions.add(
-      this.watching
-        .pipe(
-          distinctUntilChanged(),
-          switchMap((watching) => (watching ? deps.ticks$ : EMPTY)),
-        )
-        .subscribe(() => this.run(() => this.onTick())),
-    );
     const token = deps.tokens.appToken;
     if (token) {
       this.session = loginSessionOf(token);
@@ -109,7 +89,7 @@ export class SharedTransport implements RealtimeTransport {
     this.run(() => {
       this.want(true);
       const group = this.group;
-      if (group?.entered) this.post(group, { kind: 'reconnect', from: this.deps.memberId });
+      if (group?.entered) group.post({ kind: 'reconnect', from: this.deps.memberId });
       this.updateView();
     });
   }
@@ -141,7 +121,7 @@ export class SharedTransport implements RealtimeTransport {
       this.updateView();
     });
     this.subscriptions.unsubscribe();
-    this.watching.complete();
+    this.watch.stop();
     this.view.complete();
   }
 
@@ -149,7 +129,7 @@ export class SharedTransport implements RealtimeTransport {
 
   private join(session: string): void {
     if (this.group || this.suspended) return;
-    const group = new MemberGroup(session, this.host);
+    const group = new MemberGroup(session, this);
     this.group = group;
     this.stopped = false;
     group.start();
@@ -163,76 +143,6 @@ export class SharedTransport implements RealtimeTransport {
     group.leave(farewell, handOver);
   }
 
-  // ------------------------------------------------------------------ messages
-
-  /**
-   * Posts to the other members and, through the inbox, to this one (it is a member of its own group). The owner
-   * posts from its socket's events too, outside any `run()`: then this one starts the inbox.
-   */
-  private post(group: MemberGroup, message: TabMessage): void {
-    group.channel.post(message);
-    this.dispatch(group, message);
-  }
-
-  private dispatch(group: MemberGroup, message: TabMessage): void {
-    this.inbox.push([group, message]);
-    this.run(() => undefined);
-  }
-
-  /** Runs `work`, then every message it posted to this member, in order. */
-  private run(work: () => void): void {
-    this.inbox.run(work);
-  }
-
-  private onMessage(group: MemberGroup, message: TabMessage): void {
-    group.election.observe(message);
-    if (isMemberMessage(message)) return this.onMemberMessage(group, message);
-    this.onOwnerMessage(group, message);
-  }
-
-  private onMemberMessage(group: MemberGroup, message: MemberMessage): void {
-    if (message.kind === 'sign-out' && message.from !== this.deps.memberId) return this.signedOutElsewhere(group);
-    group.local?.owner.onMember(message);
-  }
-
-  private onOwnerMessage(group: MemberGroup, message: OwnerMessage): void {
-    const heard = group.heard(message);
-    if (!heard) return;
-    switch (message.kind) {
-      case 'owner':
-        group.maxSeen = later(group.maxSeen, message.lastEventId);
-        if (group.entered && (heard.fresh || !this.synced(message))) this.postStatus(group); // greet it, or tell it again
-        return this.updateView();
-      case 'frame':
-        return this.onFrame(group, message.frame, message.to);
-      case 'error':
-        if (this.wanted) this.emit({ type: 'error', error: message.error });
-        return;
-      case 'resign':
-        group.ownerGone(message.term);
-        return this.updateView();
-    }
-  }
-
-  private onFrame(group: MemberGroup, frame: string, to: readonly string[] | null): void {
-    const parsed = parseServerMessage(frame);
-    if (!parsed.ok) return; // the owner parsed it already: this is not a frame of this protocol version
-    const message = parsed.value;
-    if (isRoomEvent(message) && message.id !== undefined) group.maxSeen = later(group.maxSeen, message.id);
-    if ((to !== null && !to.includes(this.deps.memberId)) || !this.view.writable) return;
-    this.view.replay.receive(message);
-  }
-
-  private signedOutElsewhere(group: MemberGroup): void {
-    if (this.endedSession !== group.session) {
-      this.endedSession = group.session;
-      this.sessionEnded();
-    }
-    this.leave(null, false);
-    this.stopped = true;
-    this.updateView();
-  }
-
   // ------------------------------------------------------------------ this member
 
   private want(wants: boolean): void {
@@ -242,10 +152,6 @@ export class SharedTransport implements RealtimeTransport {
     if (group?.entered) this.postStatus(group);
   }
 
-  private postStatus(group: MemberGroup): void {
-    this.post(group, { kind: 'status', from: this.deps.memberId, seq: this.seq, wants: this.wanted });
-  }
-
   /** The owner has seen this member's latest status. */
   private synced(owner: Announcement): boolean {
     return owner.roster.some((entry) => entry.id === this.deps.memberId && entry.seq >= this.seq && entry.wants === this.wanted);
@@ -253,7 +159,7 @@ export class SharedTransport implements RealtimeTransport {
 
   /** The member stops receiving for a while: when it comes back, it asks for what it missed. */
   private awayFromNow(): void {
-    this.view.replay.awayFromNow(this.link.resumePoint());
+    this.view.replay.awayFromNow(this.resumePoint());
   }
 
   private onTokenChanged({ token, sessionEnded }: TokenChange): void {
@@ -276,7 +182,7 @@ export class SharedTransport implements RealtimeTransport {
 
   private sessionEnded(): void {
     this.view.replay.forget();
-    this.emit({ type: 'session-ended' });
+    this.view.emit({ type: 'session-ended' });
   }
 
   private onLifecycle(event: PageLifecycleEvent): void {
@@ -317,7 +223,7 @@ export class SharedTransport implements RealtimeTransport {
         group.election.usurp();
         return this.updateView();
       case 'probe':
-        return this.post(group, { kind: 'probe', from: this.deps.memberId });
+        return group.post({ kind: 'probe', from: this.deps.memberId });
     }
   }
 
@@ -335,18 +241,57 @@ export class SharedTransport implements RealtimeTransport {
     return owner && this.synced(owner) ? owner.snapshot : 'waiting';
   }
 
-  private updateView(): void {
-    this.watching.next(this.watches(this.group));
+  // ------------------------------------------------------------------ the group's host (MemberGroup calls these too)
+
+  /** Runs `work`, then every message it posted to this member, in order. */
+  run(work: () => void): void {
+    this.inbox.run(work);
+  }
+
+  dispatch(group: MemberGroup, message: TabMessage): void {
+    this.inbox.push([group, message]);
+    this.run(() => undefined);
+  }
+
+  postStatus(group: MemberGroup): void {
+    group.post({ kind: 'status', from: this.deps.memberId, seq: this.seq, wants: this.wanted });
+  }
+
+  announced(group: MemberGroup, owner: Announcement, fresh: boolean): void {
+    if (group.entered && (fresh || !this.synced(owner))) this.postStatus(group); // greet it, or tell it again
+    this.updateView();
+  }
+
+  frame(message: ServerMessage): void {
+    if (this.view.writable) this.view.replay.receive(message);
+  }
+
+  ownerError(error: RealtimeError): void {
+    if (this.wanted) this.view.emit({ type: 'error', error });
+  }
+
+  signedOutElsewhere(group: MemberGroup): void {
+    if (this.endedSession !== group.session) {
+      this.endedSession = group.session;
+      this.sessionEnded();
+    }
+    this.leave(null, false);
+    this.stopped = true;
+    this.updateView();
+  }
+
+  resumePoint(): string | null {
+    return this.link.resumePoint();
+  }
+
+  updateView(): void {
+    this.watch.set(this.watches(this.group));
     const target = this.target();
     const socket = target !== 'waiting' && target.state === 'connected' ? (this.group?.owner?.socket ?? null) : null;
     this.view.show(target, socket);
   }
 
-  private emit(event: RealtimeTransportEvent): void {
-    this.view.emit(event);
-  }
-
-  private now(): number {
+  now(): number {
     return asyncScheduler.now();
   }
 }
