@@ -7,7 +7,7 @@
 import { filter, interval, Subject, type Observable } from 'rxjs';
 import type { LockManagerLike } from '../lib/shared/lock-election';
 import type { SharedTabsEnvironment } from '../lib/shared/shared-connection.provider';
-import { SHARED_TIMING, type PageLifecycleEvent, type SharedTiming } from '../lib/shared/shared-transport';
+import { SHARED_TIMING, type PageLifecycleEvent, type SharedTiming } from '../lib/shared/shared-transport-deps';
 import type { TabChannel } from '../lib/shared/tab-channel';
 import { readTabMessage, type TabMessage } from '../lib/shared/tab-messages';
 import { settle } from './server-messages';

@@ -15,7 +15,8 @@ import type { RealtimeTransportFactory } from '../connection/transport';
 import { webSocketTransportMaker } from '../connection/web-socket-transport.provider';
 import { ChannelElection } from './channel-election';
 import { LockElection, LockPresence, type LockManagerLike } from './lock-election';
-import { SHARED_TIMING, SharedTransport, type PageLifecycleEvent, type SharedTiming } from './shared-transport';
+import { SharedTransport } from './shared-transport';
+import { SHARED_TIMING, type PageLifecycleEvent, type SharedTiming } from './shared-transport-deps';
 import { broadcastTabChannels, type TabChannelFactory } from './tab-channel';
 
 /** What the browser offers the shared connection; tests give each simulated tab its own. */

@@ -9,8 +9,9 @@ import type { RealtimeConnectionState } from '../connection/connection-state';
 import { provideRealtime, withSharedConnection } from '../provide-realtime';
 import { RealtimeService } from '../realtime.service';
 import { ɵSHARED_TABS_ENVIRONMENT } from './shared-connection.provider';
+import { MAX_HELD_EVENTS } from './held-replay';
+import { SHARED_TIMING } from './shared-transport-deps';
 import { MAX_WAITING_REPLAYS } from './socket-resumes';
-import { MAX_HELD_EVENTS, SHARED_TIMING } from './shared-transport';
 import { groupName } from './tab-messages';
 
 const URL = 'ws://gateway.test/ws';
