@@ -132,10 +132,17 @@ describe('admin and customer, simulator off', { timeout: 60_000 }, () => {
       for (const status of steps) await changeStatus(gateway.url, admin.accessToken, p.paymentId, status);
     }
     const device = await newDevice(browser, gateway.url);
+    const aliceDevice = await newDevice(browser, gateway.url);
     try {
       const page = await device.newPage();
       await signIn(page, 'Ada Admin');
       await waitForConnection(page, 'connected');
+      // Alice has the app open elsewhere: her rows say she is online, bob's that he is not.
+      const alicePage = await aliceDevice.newPage();
+      await signIn(alicePage, 'Alice Customer');
+      await waitForConnection(alicePage, 'connected');
+      const aliceRows = page.locator('tr[data-payment-id]').filter({ has: page.locator('td.customer', { hasText: 'alice' }) });
+      await aliceRows.first().locator('.presence[data-presence="online"]').waitFor();
       await page.getByLabel('Message').fill('Scheduled maintenance on Sunday, 02:00 to 03:00 UTC');
       await page.getByRole('button', { name: 'Send' }).click();
       await page.getByRole('status').filter({ hasText: 'Scheduled maintenance' }).first().waitFor();
@@ -150,8 +157,10 @@ describe('admin and customer, simulator off', { timeout: 60_000 }, () => {
       await page.setViewportSize({ width: 1280, height: 1110 });
       await page.screenshot({ path: `${resultsDir}/dashboard.png` });
       assert.equal(await page.locator('tr[data-payment-id]').count(), 7);
+      assert.equal(await aliceRows.locator('.presence[data-presence="online"]').count(), await aliceRows.count());
+      assert.equal(await page.locator('tr[data-payment-id] .presence[data-presence="online"]').count(), await aliceRows.count());
     } finally {
-      await device.close();
+      await Promise.all([device.close(), aliceDevice.close()]);
     }
   });
 });
