@@ -78,6 +78,7 @@ function refuse(context: MessageContext, connection: Connection, error: unknown,
     return;
   }
   context.metrics.tokenRenewals.inc({ outcome: 'unavailable' });
-  context.logger.error({ err: error, connectionId: connection.id, userId: connection.claims.userId }, 'auth: cannot check the token');
+  // Only the revocation check can fail here, and it is given the session id, never the credential itself.
+  context.logger.error({ err: error, connectionId: connection.id, userId: connection.claims.userId }, 'auth: revocation check failed');
   reply(context, connection, 'error', { code: 'SERVICE_UNAVAILABLE', message: 'cannot check credentials now; retry' }, correlationId);
 }
