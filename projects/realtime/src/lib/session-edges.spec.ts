@@ -10,6 +10,7 @@ import { fakeJwt, paymentUpdated, TS } from '../spec-helpers/server-messages';
 import { ɵREALTIME_HANDSHAKE_CHECK, type RealtimeConfig } from './config';
 import { provideRealtime } from './provide-realtime';
 import { RealtimeService } from './realtime.service';
+import { useVirtualTime } from '../spec-helpers/virtual-time';
 
 const URL = 'ws://gateway.test/ws';
 
@@ -25,16 +26,7 @@ function setup(overrides: Partial<RealtimeConfig> = {}, providers: Provider[] = 
 }
 
 describe('RealtimeService at the edges of a login session (virtual time)', () => {
-  let clock: jasmine.Clock;
-  beforeEach(() => {
-    clock = jasmine.clock();
-    clock.install();
-    clock.mockDate(new Date(TS));
-  });
-  afterEach(() => {
-    TestBed.resetTestingModule();
-    clock.uninstall();
-  });
+  const clock = useVirtualTime(TS);
 
   describe('a handshake refused while the token has not expired', () => {
     const live = fakeJwt(Math.floor(Date.parse(TS) / 1000) + 600);

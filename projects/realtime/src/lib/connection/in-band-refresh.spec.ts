@@ -9,6 +9,7 @@ import type { RealtimeError } from '../errors';
 import { provideRealtime } from '../provide-realtime';
 import { RealtimeService, type RealtimeConnectionState } from '../realtime.service';
 import { planFor } from './in-band-refresh';
+import { useVirtualTime } from '../../spec-helpers/virtual-time';
 
 const URL = 'ws://gateway.test/ws';
 const NOW_S = Date.parse(TS) / 1000;
@@ -48,16 +49,7 @@ function answerAuth(socket: FakeWebSocket, answer: 'authenticated' | { code: 'BA
 }
 
 describe('in-band token refresh (virtual time)', () => {
-  let clock: jasmine.Clock;
-  beforeEach(() => {
-    clock = jasmine.clock();
-    clock.install();
-    clock.mockDate(new Date(TS));
-  });
-  afterEach(() => {
-    TestBed.resetTestingModule();
-    clock.uninstall();
-  });
+  const clock = useVirtualTime(TS);
 
   it('refreshes ahead of expiry and sends the new token on the open socket: no reconnect, and the next one is planned', () => {
     const tokens = [token(80, 100), token(160, 100)];

@@ -7,6 +7,7 @@ import type { RealtimeConfig } from '../config';
 import { RealtimeRequestError } from '../errors';
 import { provideRealtime } from '../provide-realtime';
 import { RealtimeService, type RealtimePresenceMember } from '../realtime.service';
+import { useVirtualTime } from '../../spec-helpers/virtual-time';
 
 const URL = 'ws://gateway.test/ws';
 
@@ -37,16 +38,7 @@ function list(socket: FakeWebSocket, answer: readonly PresenceMember[] | ErrorCo
 }
 
 describe('presence (virtual time)', () => {
-  let clock: jasmine.Clock;
-  beforeEach(() => {
-    clock = jasmine.clock();
-    clock.install();
-    clock.mockDate(new Date(TS));
-  });
-  afterEach(() => {
-    TestBed.resetTestingModule();
-    clock.uninstall();
-  });
+  const clock = useVirtualTime(TS);
 
   it('watches a room from the first subscriber: the list, then joined and left applied to it', () => {
     const { service, ctl } = setup();
