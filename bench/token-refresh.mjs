@@ -87,7 +87,8 @@ async function counters(/** @type {string} */ url) {
     connectionsOpened: sum('gateway_connections_opened_total'),
     renewalsAccepted: sum('gateway_token_renewals_total', 'outcome="accepted"'),
     renewalsRefused: sum('gateway_token_renewals_total') - sum('gateway_token_renewals_total', 'outcome="accepted"'),
-    resumes: sum('gateway_resumes_total'),
+    // Replays and refusals: a position request (`resume {}` before a socket's first event) replays nothing.
+    resumes: sum('gateway_resumes_total') - sum('gateway_resumes_total', 'outcome="position"'),
   };
 }
 
